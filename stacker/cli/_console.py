@@ -1,0 +1,46 @@
+"""Terminal output shared by the command modules (rich console, tables, logging)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated, Any, Sequence
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+WorkspaceOption = Annotated[
+    Path,
+    typer.Option("-w", "--workspace", help="Workspace folder (holds stacker.toml).", show_default="."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+
+
+def setup_logging(verbose: bool) -> None:
+    """Route the library's log records to stderr through rich (once)."""
+    root = logging.getLogger("stacker")
+    if not any(isinstance(h, RichHandler) for h in root.handlers):
+        handler = RichHandler(console=err_console, show_path=False, show_time=False, markup=False)
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a rich table; floats are shown with 4 decimals."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+def print_json(obj: Any) -> None:
+    """Print ``obj`` as indented JSON on stdout, with no markup."""
+    typer.echo(json.dumps(obj, indent=2, default=str))

@@ -1,0 +1,66 @@
+"""The one persisted fold assignment: multi-label stratified, seeded, in folds.csv."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stacker.exceptions import WorkspaceError
+
+
+def make_folds(y: np.ndarray, *, k: int, seed: int) -> np.ndarray:
+    """Fold index in ``[0, k)`` for each row of ``y`` (n_samples, n_labels).
+
+    Uses iterative stratification (Sechidis et al. 2011, the
+    ``iterative-stratification`` package) so that every fold sees each label,
+    rare ones included, at about its overall prevalence.
+    """
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    n = len(y)
+    if k < 2 or k > n:
+        raise WorkspaceError(f"--k must be between 2 and the number of train rows ({n}); got {k}")
+    folds = np.full(n, -1, dtype=np.int64)
+    splitter = MultilabelStratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    for fold, (_, held_out) in enumerate(splitter.split(np.zeros((n, 1)), y)):
+        folds[held_out] = fold
+    return folds
+
+
+def write_folds(path: Path, ids: np.ndarray, folds: np.ndarray, *, id_column: str) -> None:
+    """Write ``<id_column>,fold`` atomically (a temp file renamed into place)."""
+    tmp = path.with_name(path.name + ".tmp")
+    pd.DataFrame({id_column: ids, "fold": folds}).to_csv(tmp, index=False)
+    tmp.replace(path)
+
+
+def read_folds(path: Path, ids: np.ndarray, *, id_column: str) -> np.ndarray:
+    """Fold of each id in ``ids`` order, checked: every train id once, folds 0..K-1 all used."""
+    if not path.exists():
+        raise WorkspaceError(f"no fold file at {path}; run 'stacker folds --k 5' first")
+    frame = pd.read_csv(path, dtype={id_column: str})
+    if list(frame.columns[:2]) != [id_column, "fold"]:
+        raise WorkspaceError(
+            f"{path}: expected columns '{id_column},fold', found {','.join(map(str, frame.columns))}"
+        )
+    if frame[id_column].duplicated().any():
+        dup = frame[id_column][frame[id_column].duplicated()]
+        raise WorkspaceError(f"{path}: {len(dup)} duplicated ids (first: {dup.iloc[0]!r})")
+    lookup = pd.Series(frame["fold"].to_numpy(), index=frame[id_column])
+    missing = pd.Index(ids).difference(lookup.index)
+    extra = lookup.index.difference(pd.Index(ids))
+    if len(missing) or len(extra):
+        raise WorkspaceError(
+            f"{path}: ids do not match train: {len(missing)} missing (first: {list(missing[:3])}), "
+            f"{len(extra)} not in train (first: {list(extra[:3])}); regenerate with 'stacker folds'"
+        )
+    folds = lookup.loc[ids].to_numpy()
+    if not np.issubdtype(folds.dtype, np.integer):
+        raise WorkspaceError(f"{path}: the fold column must hold integers 0..K-1")
+    k = int(folds.max()) + 1
+    used = np.unique(folds)
+    if folds.min() < 0 or len(used) != k:
+        raise WorkspaceError(f"{path}: folds must be numbered 0..K-1 with none empty; found {used.tolist()}")
+    return folds.astype(np.int64)

@@ -1,0 +1,225 @@
+"""A workspace: a folder with ``stacker.toml`` and everything the stages write.
+
+All paths in ``stacker.toml`` are stored relative to the workspace root, so a
+workspace moves between machines as one folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import asdict, fields
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stacker import config as cfg
+from stacker.config import WorkspaceConfig
+from stacker.data.folds import read_folds
+from stacker.data.labels import label_matrix, labels_from_frame
+from stacker.data.metric import MetricSpec, parse_metric
+from stacker.exceptions import WorkspaceError
+
+
+class Workspace:
+    """The workspace rooted at ``root``: config, ids, labels, folds and stage folders.
+
+    Arrays are read once and cached. ``train_ids`` order is *the* row order of
+    every OOF matrix in the store; ``test_ids`` order that of every test matrix.
+    """
+
+    def __init__(self, root: Path, config: WorkspaceConfig) -> None:
+        self.root = Path(root)
+        self.config = config
+
+    # ----- construction -------------------------------------------------
+    @classmethod
+    def load(cls, root: Path | str = ".") -> "Workspace":
+        """Read ``<root>/stacker.toml``; raise WorkspaceError if absent or malformed."""
+        root = Path(root)
+        path = root / cfg.CONFIG_FILE
+        if not path.exists():
+            raise WorkspaceError(
+                f"no {cfg.CONFIG_FILE} in {root.resolve()}; run 'stacker init --train ... --test ...' "
+                f"there, or pass -w/--workspace"
+            )
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as e:
+            raise WorkspaceError(f"{path}: not valid TOML ({e})") from e
+        known = {f.name for f in fields(WorkspaceConfig)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise WorkspaceError(f"{path}: unknown keys {unknown}; valid keys: {sorted(known)}")
+        for key in ("train", "test"):
+            if key not in raw:
+                raise WorkspaceError(f"{path}: missing required key {key!r}")
+        if raw.get("labels") is not None:
+            raw["labels"] = tuple(raw["labels"])
+        workspace = cls(root, WorkspaceConfig(**raw))
+        parse_metric(workspace.config.metric)
+        return workspace
+
+    @classmethod
+    def init(cls, root: Path | str, *, train: Path | str, test: Path | str, **options) -> "Workspace":
+        """Write ``stacker.toml`` for the given train/test CSVs and check they load.
+
+        ``options`` are other :class:`~stacker.config.WorkspaceConfig` fields.
+        Paths are made relative to ``root``. Nothing is written if a check fails.
+        """
+        root = Path(root)
+        root.mkdir(parents=True, exist_ok=True)
+        config = WorkspaceConfig(train=_relative(train, root), test=_relative(test, root), **options)
+        workspace = cls(root, config)
+        parse_metric(config.metric)
+        workspace.y  # reads train, checks ids and labels
+        workspace.test_ids
+        (root / cfg.CONFIG_FILE).write_text(to_toml(asdict(config)))
+        return workspace
+
+    # ----- paths ----------------------------------------------------------
+    def path(self, relative: str) -> Path:
+        """A path inside the workspace."""
+        return self.root / relative
+
+    @property
+    def oof_dir(self) -> Path:
+        return self.root / cfg.OOF_DIR
+
+    @property
+    def level1_dir(self) -> Path:
+        return self.root / cfg.LEVEL1_DIR
+
+    @property
+    def level2_dir(self) -> Path:
+        return self.root / cfg.LEVEL2_DIR
+
+    @property
+    def submissions_dir(self) -> Path:
+        return self.root / cfg.SUBMISSIONS_DIR
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / cfg.REPORT_DIR
+
+    @property
+    def folds_path(self) -> Path:
+        return self.root / self.config.folds
+
+    def image_dir(self, variant: str = "original") -> Path:
+        """The image folder of ``variant`` ("original" is ``images``, others from ``[variants]``)."""
+        if variant == "original":
+            return self.root / self.config.images
+        if variant not in self.config.variants:
+            known = ", ".join(["original", *self.config.variants])
+            raise WorkspaceError(
+                f"unknown image variant {variant!r}; known: {known}. Add it to stacker.toml as "
+                f"[variants] {variant} = \"<folder>\""
+            )
+        return self.root / self.config.variants[variant]
+
+    # ----- data -------------------------------------------------------------
+    @property
+    def metric(self) -> MetricSpec:
+        return parse_metric(self.config.metric)
+
+    @cached_property
+    def _train_frame(self) -> pd.DataFrame:
+        return _read_ids_csv(self.root / self.config.train, self.config.id_column)
+
+    @cached_property
+    def train_ids(self) -> np.ndarray:
+        """Train ids, shape (n_train,), in train.csv order."""
+        return self._train_frame[self.config.id_column].to_numpy(dtype=object)
+
+    @cached_property
+    def test_ids(self) -> np.ndarray:
+        """Test ids, shape (n_test,), in sample-submission order."""
+        frame = _read_ids_csv(self.root / self.config.test, self.config.id_column)
+        return frame[self.config.id_column].to_numpy(dtype=object)
+
+    @cached_property
+    def labels(self) -> list[str]:
+        """Label names: from stacker.toml, else inferred (sorted) from train."""
+        if self.config.labels:
+            return list(self.config.labels)
+        labels = labels_from_frame(
+            self._train_frame, id_column=self.config.id_column, tags_column=self.config.tags_column
+        )
+        if not labels:
+            raise WorkspaceError(f"{self.config.train}: no labels found (no tags and no label columns)")
+        return labels
+
+    @cached_property
+    def y(self) -> np.ndarray:
+        """Binary labels, shape (n_train, n_labels), uint8."""
+        return label_matrix(
+            self._train_frame, self.labels, id_column=self.config.id_column,
+            tags_column=self.config.tags_column, source=self.config.train,
+        )
+
+    @cached_property
+    def folds(self) -> np.ndarray:
+        """Fold of each train row, shape (n_train,), values 0..K-1."""
+        return read_folds(self.folds_path, self.train_ids, id_column=self.config.id_column)
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.folds.max()) + 1
+
+    def store(self):
+        """The OOF store of this workspace (``oof/``)."""
+        from stacker.oof.store import Store
+
+        return Store(self.oof_dir, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
+
+
+def _read_ids_csv(path: Path, id_column: str) -> pd.DataFrame:
+    if not path.exists():
+        raise WorkspaceError(f"file not found: {path}")
+    try:
+        frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise WorkspaceError(f"{path}: cannot be read as CSV ({e})") from e
+    if id_column not in frame.columns:
+        raise WorkspaceError(
+            f"{path}: no id column {id_column!r}; columns are {list(frame.columns)[:10]} "
+            f"(set --id-column)"
+        )
+    ids = frame[id_column]
+    if ids.isna().any():
+        raise WorkspaceError(f"{path}: row {int(ids.isna().to_numpy().argmax()) + 2} has an empty id")
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()]
+        raise WorkspaceError(f"{path}: {len(dup)} duplicated ids (first: {dup.iloc[0]!r})")
+    return frame
+
+
+def _relative(path: Path | str, root: Path) -> str:
+    return Path(os.path.relpath(Path(path).resolve(), root.resolve())).as_posix()
+
+
+def to_toml(values: dict) -> str:
+    """Write a flat config (str, int, float, bool, list of str, one level of tables) as TOML."""
+    scalars, tables = [], []
+    for key, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            if value:
+                tables.append(f"\n[{key}]\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in value.items()))
+        else:
+            scalars.append(f"{key} = {_toml_value(value)}\n")
+    return "".join(scalars) + "".join(tables)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
