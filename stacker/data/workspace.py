@@ -175,6 +175,12 @@ class Workspace:
 
         return Store(self.oof_dir, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
 
+    def level1_store(self):
+        """The level-1 store (``level1/``): bags and other candidates built from the OOF store."""
+        from stacker.oof.store import Store
+
+        return Store(self.level1_dir, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
+
 
 def _read_ids_csv(path: Path, id_column: str) -> pd.DataFrame:
     if not path.exists():

@@ -1,0 +1,61 @@
+"""``oof-collect``: validate run folders and ingest each valid one into the store."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stacker import progress
+from stacker.config import CollectConfig
+from stacker.data.workspace import Workspace
+from stacker.exceptions import StackerError, WorkspaceError
+from stacker.oof.runfolder import RUN_JSON, read_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CollectReport:
+    """What one collect did: run names per outcome, and each rejected run's reason."""
+
+    added: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+
+def find_runs(runs_dir: Path) -> list[Path]:
+    """Run folders under ``runs_dir``: the folder itself if it holds run.json, else its sub-folders."""
+    runs_dir = Path(runs_dir)
+    if not runs_dir.is_dir():
+        raise WorkspaceError(f"runs folder not found: {runs_dir}")
+    if (runs_dir / RUN_JSON).exists():
+        return [runs_dir]
+    return sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def collect_runs(workspace: Workspace, runs_dir: Path, config: CollectConfig = CollectConfig()) -> CollectReport:
+    """Ingest every valid run under ``runs_dir``; each run is stored atomically or not at all.
+
+    A rejected run does not stop the others; its reason is in the report.
+    """
+    store = workspace.store()
+    report = CollectReport()
+    for run_dir in progress.track(find_runs(runs_dir), "collecting runs"):
+        try:
+            run = read_run(run_dir, workspace)
+            outcome = store.add(
+                run.name, run.oof, run.test, arch=run.arch, variant=run.meta.get("variant"),
+                seed=run.meta.get("seed"), meta=run.meta, replace=config.replace,
+            )
+        except StackerError as e:
+            report.rejected[run_dir.name] = str(e)
+            log.debug("rejected %s: %s", run_dir.name, e)
+            continue
+        getattr(report, outcome).append(run.name)
+    return report

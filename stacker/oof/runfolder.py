@@ -1,0 +1,177 @@
+"""Read and validate one run folder (docs/run-format.md) into workspace-ordered arrays.
+
+A run folder holds ``run.json`` (``arch`` required) and either ``oof`` and
+``test`` tables at its top level or one ``fold<k>/`` folder per fold. Tables
+are CSV or Parquet: the workspace id column plus one column per label,
+matched by name. Every problem raises RunFormatError naming the run, the
+file and, where there is one, the first offending id and label.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stacker.data.workspace import Workspace
+from stacker.exceptions import RunFormatError
+
+RUN_JSON = "run.json"
+SUFFIXES = (".parquet", ".csv")
+_FOLD_DIR = re.compile(r"^fold(\d+)$")
+
+
+@dataclass(frozen=True)
+class RunData:
+    """A validated run: metadata and matrices in workspace row and label order."""
+
+    name: str
+    meta: dict
+    oof: np.ndarray   # (n_train, n_labels) float32
+    test: np.ndarray  # (n_test, n_labels) float32
+
+    @property
+    def arch(self) -> str:
+        return str(self.meta["arch"])
+
+
+def read_run(run_dir: Path, workspace: Workspace) -> RunData:
+    """Validate ``run_dir`` against ``workspace`` and return its arrays."""
+    run_dir = Path(run_dir)
+    meta = _read_meta(run_dir)
+    fold_dirs = _fold_dirs(run_dir)
+    top_level = _find_table(run_dir, "oof", required=False)
+    if fold_dirs and top_level:
+        raise RunFormatError(
+            f"run {run_dir.name!r}: has both {top_level.name} and fold folders; keep one layout"
+        )
+    if fold_dirs:
+        oof, test = _read_folds(run_dir, fold_dirs, workspace)
+    else:
+        oof = _read_table(_find_table(run_dir, "oof"), run_dir.name, workspace, workspace.train_ids, "train")
+        test = _read_table(_find_table(run_dir, "test"), run_dir.name, workspace, workspace.test_ids, "test")
+    return RunData(name=run_dir.name, meta=meta, oof=oof, test=test)
+
+
+def _read_meta(run_dir: Path) -> dict:
+    path = run_dir / RUN_JSON
+    if not path.exists():
+        raise RunFormatError(f"run {run_dir.name!r}: no {RUN_JSON} (it needs at least {{\"arch\": \"...\"}})")
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RunFormatError(f"run {run_dir.name!r}: {RUN_JSON} is not valid JSON ({e})") from e
+    if not isinstance(meta, dict) or not isinstance(meta.get("arch"), str) or not meta["arch"]:
+        raise RunFormatError(f"run {run_dir.name!r}: {RUN_JSON} must be an object with a non-empty string 'arch'")
+    if "seed" in meta and meta["seed"] is not None and not isinstance(meta["seed"], int):
+        raise RunFormatError(f"run {run_dir.name!r}: {RUN_JSON} 'seed' must be an integer, found {meta['seed']!r}")
+    return meta
+
+
+def _fold_dirs(run_dir: Path) -> dict[int, Path]:
+    found = {}
+    for child in run_dir.iterdir():
+        match = _FOLD_DIR.match(child.name)
+        if match and child.is_dir():
+            found[int(match[1])] = child
+    return dict(sorted(found.items()))
+
+
+def _find_table(folder: Path, stem: str, required: bool = True) -> Path | None:
+    paths = [folder / f"{stem}{suffix}" for suffix in SUFFIXES if (folder / f"{stem}{suffix}").exists()]
+    if len(paths) > 1:
+        raise RunFormatError(f"{folder}: both {paths[0].name} and {paths[1].name}; keep one")
+    if not paths and required:
+        raise RunFormatError(f"{folder}: no {stem}.parquet or {stem}.csv")
+    return paths[0] if paths else None
+
+
+def _read_folds(run_dir: Path, fold_dirs: dict[int, Path], workspace: Workspace) -> tuple[np.ndarray, np.ndarray]:
+    folds = workspace.folds
+    expected = list(range(workspace.n_folds))
+    if list(fold_dirs) != expected:
+        raise RunFormatError(
+            f"run {run_dir.name!r}: fold folders {sorted(fold_dirs)} do not match folds.csv's folds {expected}; "
+            f"train the missing folds or remove extra ones"
+        )
+    oof = np.empty((len(workspace.train_ids), len(workspace.labels)), dtype=np.float32)
+    test = np.zeros((len(workspace.test_ids), len(workspace.labels)), dtype=np.float64)
+    for k, folder in fold_dirs.items():
+        held_out = folds == k
+        oof[held_out] = _read_table(
+            _find_table(folder, "oof"), run_dir.name, workspace, workspace.train_ids[held_out], f"fold {k} held-out"
+        )
+        test += _read_table(_find_table(folder, "test"), run_dir.name, workspace, workspace.test_ids, "test")
+    return oof, (test / len(fold_dirs)).astype(np.float32)
+
+
+def _read_table(path: Path, run: str, workspace: Workspace, ids: np.ndarray, role: str) -> np.ndarray:
+    """The label columns of ``path`` reordered to ``ids``, shape (len(ids), n_labels)."""
+    where = f"run {run!r}, {path.relative_to(path.parents[1]) if path.parent.name.startswith('fold') else path.name}"
+    frame = _load_frame(path, where, workspace.config.id_column)
+    id_column, labels = workspace.config.id_column, workspace.labels
+    missing_labels = [label for label in labels if label not in frame.columns]
+    if missing_labels:
+        raise RunFormatError(f"{where}: label columns missing: {missing_labels[:5]} (columns are matched by name)")
+    unknown = [c for c in frame.columns if c not in labels and c != id_column]
+    if unknown:
+        raise RunFormatError(f"{where}: columns {unknown[:5]} are not workspace labels; drop or rename them")
+    frame = _align_ids(frame, ids, id_column, where, role)
+    return _checked_values(frame, labels, where, id_column)
+
+
+def _load_frame(path: Path, where: str, id_column: str) -> pd.DataFrame:
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=False, na_values=["", "nan", "NaN"])
+    except Exception as e:  # pyarrow and pandas raise many types for corrupt files
+        raise RunFormatError(f"{where}: cannot be read ({type(e).__name__}: {e})") from e
+    if id_column not in frame.columns:
+        raise RunFormatError(f"{where}: no id column {id_column!r}; found columns {list(frame.columns)[:6]}")
+    frame[id_column] = frame[id_column].astype(str)
+    return frame
+
+
+def _align_ids(frame: pd.DataFrame, ids: np.ndarray, id_column: str, where: str, role: str) -> pd.DataFrame:
+    found = frame[id_column]
+    duplicated = found[found.duplicated()]
+    if len(duplicated):
+        raise RunFormatError(f"{where}: {len(duplicated)} duplicated ids (first: {_first(duplicated)})")
+    expected = pd.Index(ids)
+    missing = expected.difference(pd.Index(found), sort=False)
+    extra = pd.Index(found).difference(expected, sort=False)
+    if len(missing) or len(extra):
+        raise RunFormatError(
+            f"{where}: ids do not match the {role} ids: {len(missing)} missing (first: {_first(missing)}), "
+            f"{len(extra)} unexpected (first: {_first(extra)})"
+        )
+    return frame.set_index(id_column).loc[expected]
+
+
+def _checked_values(frame: pd.DataFrame, labels: list[str], where: str, id_column: str) -> np.ndarray:
+    for label in labels:
+        if not pd.api.types.is_numeric_dtype(frame[label]):
+            bad = pd.to_numeric(frame[label], errors="coerce").isna() & frame[label].notna()
+            first = frame.index[bad.to_numpy()][0] if bad.any() else frame.index[0]
+            raise RunFormatError(f"{where}: label {label!r} has non-numeric values (first at id {first!r})")
+    values = frame[labels].to_numpy(dtype=np.float64, na_value=np.nan)
+    problems = (("NaN", np.isnan(values)), ("infinite", np.isinf(values)),
+                ("out-of-range (not in [0, 1])", (values < 0) | (values > 1)))
+    for what, bad in problems:
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise RunFormatError(
+                f"{where}: {int(bad.sum())} {what} values (first at id {frame.index[i]!r}, label {labels[j]!r}); "
+                f"re-export the run with probabilities in [0, 1] or move it out of the runs folder"
+            )
+    return values.astype(np.float32)
+
+
+def _first(items, n: int = 3) -> str:
+    return ", ".join(repr(x) for x in list(items)[:n]) or "-"

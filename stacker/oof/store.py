@@ -1,0 +1,244 @@
+"""The OOF store: float32 Parquet matrices plus an embedded SQLite catalog.
+
+Layout under ``root`` (``<workspace>/oof`` or ``<workspace>/level1``)::
+
+    catalog.sqlite               one row per model: metadata, content hash, file names
+    data/<hash>.oof.parquet      (n_train, n_labels), rows in workspace train order
+    data/<hash>.test.parquet     (n_test, n_labels), rows in workspace test order
+
+Files are content-addressed and written before the catalog row is committed,
+so a crash or Ctrl-C at any point leaves the catalog as it was; files no row
+refers to are swept when the store is next opened. Nothing is pickled:
+loading a store never executes code. Paths inside are relative.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from stacker.exceptions import StoreError
+from stacker.oof.matrix import read_matrix, write_matrix
+
+CATALOG = "catalog.sqlite"
+DATA_DIR = "data"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    name TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    arch TEXT NOT NULL,
+    variant TEXT,
+    seed INTEGER,
+    meta TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS store_info (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One catalog row: a stored model's metadata and content hash."""
+
+    name: str
+    kind: str
+    arch: str
+    variant: str | None
+    seed: int | None
+    content_hash: str
+    created: str
+    meta: dict = field(default_factory=dict)
+
+
+def content_hash(oof: np.ndarray, test: np.ndarray, labels: Sequence[str]) -> str:
+    """SHA-256 of the float32 matrices and the label names (hex, 64 chars)."""
+    digest = hashlib.sha256()
+    digest.update("\x1f".join(labels).encode())
+    for array in (oof, test):
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+class Store:
+    """A catalogued set of models, each an OOF and a test probability matrix.
+
+    Parameters
+    ----------
+    root : Path
+        Store folder (created on first write).
+    labels : list of str
+        Workspace labels: the column order of every matrix.
+    n_train, n_test : int
+        Rows of every OOF / test matrix.
+    """
+
+    def __init__(self, root: Path, *, labels: Sequence[str], n_train: int, n_test: int) -> None:
+        self.root = Path(root)
+        self.labels = list(labels)
+        self.n_train = n_train
+        self.n_test = n_test
+        if (self.root / CATALOG).exists():
+            self._check_shape()
+            self._sweep()
+
+    # ----- reading ----------------------------------------------------------
+    def names(self) -> list[str]:
+        """Stored model names, sorted."""
+        return [e.name for e in self.entries()]
+
+    def entries(self, kind: str | None = None) -> list[ModelEntry]:
+        """Catalog rows sorted by name, optionally only those of ``kind``."""
+        if not (self.root / CATALOG).exists():
+            return []
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT name, kind, arch, variant, seed, content_hash, created, meta FROM models ORDER BY name"
+            ).fetchall()
+        entries = [ModelEntry(*row[:7], meta=json.loads(row[7])) for row in rows]
+        return [e for e in entries if kind is None or e.kind == kind]
+
+    def entry(self, name: str) -> ModelEntry:
+        """The catalog row of ``name``; unknown names raise StoreError."""
+        for e in self.entries():
+            if e.name == name:
+                return e
+        raise StoreError(f"no model {name!r} in {self.root}; stored models: {_preview(self.names())}")
+
+    def load(self, names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Stack models into arrays.
+
+        Returns
+        -------
+        oof : ndarray of shape (n_models, n_train, n_labels), float32
+        test : ndarray of shape (n_models, n_test, n_labels), float32
+        """
+        hashes = self._hashes(names)
+        oof = np.empty((len(hashes), self.n_train, len(self.labels)), dtype=np.float32)
+        test = np.empty((len(hashes), self.n_test, len(self.labels)), dtype=np.float32)
+        for i, h in enumerate(hashes):
+            read_matrix(self._file(h, "oof"), self.labels, out=oof[i])
+            read_matrix(self._file(h, "test"), self.labels, out=test[i])
+        return oof, test
+
+    # ----- writing ----------------------------------------------------------
+    def add(
+        self, name: str, oof: np.ndarray, test: np.ndarray, *, arch: str, variant: str | None = None,
+        seed: int | None = None, kind: str = "run", meta: dict | None = None, replace: bool = False,
+    ) -> str:
+        """Store one model atomically; return "added", "unchanged" or "replaced".
+
+        The same name with the same content is a no-op (idempotent collect); the
+        same name with other content raises StoreError unless ``replace``.
+        """
+        oof, test = self._checked(name, oof, test)
+        digest = content_hash(oof, test, self.labels)
+        old = {e.name: e for e in self.entries()}.get(name)
+        if old is not None and old.content_hash == digest:
+            return "unchanged"
+        if old is not None and not replace:
+            raise StoreError(
+                f"model {name!r} is already stored with different content (hash {old.content_hash[:12]} "
+                f"vs {digest[:12]}); rename the run or pass --replace"
+            )
+        self._write_files(digest, oof, test)
+        row = (name, kind, arch, variant, seed, json.dumps(meta or {}, sort_keys=True, default=str),
+               digest, datetime.now(timezone.utc).isoformat(timespec="seconds"))
+        with closing(self._connect(create=True)) as db, db:
+            db.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        if old is not None:
+            self._sweep()
+        return "added" if old is None else "replaced"
+
+    def delete(self, names: Sequence[str]) -> None:
+        """Remove models (all or none: unknown names raise before anything changes)."""
+        self._hashes(names)
+        with closing(self._connect()) as db, db:
+            db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
+        self._sweep()
+
+    # ----- internals --------------------------------------------------------
+    def _connect(self, create: bool = False) -> sqlite3.Connection:
+        path = self.root / CATALOG
+        if create and not path.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+            with closing(sqlite3.connect(path)) as db, db:
+                db.executescript(_SCHEMA)
+                db.executemany(
+                    "INSERT INTO store_info VALUES (?, ?)",
+                    [("labels", json.dumps(self.labels)), ("n_train", str(self.n_train)),
+                     ("n_test", str(self.n_test))],
+                )
+        try:
+            return sqlite3.connect(path)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open the catalog {path}: {e}") from e
+
+    def _check_shape(self) -> None:
+        try:
+            with closing(self._connect()) as db:
+                info = dict(db.execute("SELECT key, value FROM store_info").fetchall())
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.root / CATALOG} is not a stacker catalog ({e})") from e
+        found = (json.loads(info["labels"]), int(info["n_train"]), int(info["n_test"]))
+        if found != (self.labels, self.n_train, self.n_test):
+            raise StoreError(
+                f"the store in {self.root} was built for {len(found[0])} labels, {found[1]} train and "
+                f"{found[2]} test rows; the workspace has {len(self.labels)} labels, {self.n_train} train and "
+                f"{self.n_test} test rows. Use a fresh workspace folder or delete {self.root}"
+            )
+
+    def _hashes(self, names: Sequence[str] | None) -> list[str]:
+        by_name = {e.name: e.content_hash for e in self.entries()}
+        if names is None:
+            return list(by_name.values())
+        unknown = [n for n in names if n not in by_name]
+        if unknown:
+            raise StoreError(f"unknown models {_preview(unknown)} in {self.root}; stored: {_preview(list(by_name))}")
+        return [by_name[n] for n in names]
+
+    def _file(self, digest: str, part: str) -> Path:
+        return self.root / DATA_DIR / f"{digest}.{part}.parquet"
+
+    def _write_files(self, digest: str, oof: np.ndarray, test: np.ndarray) -> None:
+        for part, values in (("oof", oof), ("test", test)):
+            path = self._file(digest, part)
+            if not path.exists():
+                write_matrix(path, values, self.labels)
+
+    def _checked(self, name: str, oof: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        oof = np.asarray(oof, dtype=np.float32)
+        test = np.asarray(test, dtype=np.float32)
+        expected = ((self.n_train, len(self.labels)), (self.n_test, len(self.labels)))
+        if (oof.shape, test.shape) != expected:
+            raise StoreError(f"model {name!r}: OOF/test shapes {oof.shape}/{test.shape}, expected {expected}")
+        for part, values in (("OOF", oof), ("test", test)):
+            if not (np.isfinite(values).all() and values.min(initial=0) >= 0 and values.max(initial=0) <= 1):
+                raise StoreError(f"model {name!r}: {part} values must be finite probabilities in [0, 1]")
+        return oof, test
+
+    def _sweep(self) -> None:
+        """Delete temp files and data files that no catalog row refers to."""
+        data = self.root / DATA_DIR
+        if not data.exists():
+            return
+        live = {e.content_hash for e in self.entries()}
+        for path in data.iterdir():
+            if path.name.endswith(".tmp") or path.name.split(".")[0] not in live:
+                path.unlink(missing_ok=True)
+
+
+def _preview(names: Sequence[str], n: int = 5) -> str:
+    shown = ", ".join(repr(x) for x in list(names)[:n])
+    return f"[{shown}{', ...' if len(names) > n else ''}] ({len(names)} in all)" if names else "(none)"
