@@ -1,0 +1,110 @@
+"""Factory fixtures shared by every test area (twine-style: build what a test needs, small)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from stacker.data import Workspace, make_folds, write_folds
+from stacker.oof import collect_runs
+
+ID = "image_name"
+
+
+def synthetic_labels(n: int, n_labels: int, rng: np.random.Generator) -> np.ndarray:
+    """Binary labels (n, n_labels) with skewed prevalences from 0.9 down to about 0.05."""
+    prevalence = np.geomspace(0.9, 0.05, n_labels)
+    y = (rng.random((n, n_labels)) < prevalence).astype(np.uint8)
+    y[0] = 1  # every label has at least one positive
+    return y
+
+
+def write_workspace(
+    root: Path, *, n_train: int = 120, n_test: int = 40, n_labels: int = 4, k: int = 3, seed: int = 0
+) -> Workspace:
+    """A workspace with Planet-style train.csv (tags), a sample submission and folds.csv."""
+    rng = np.random.default_rng(seed)
+    labels = [f"label_{j}" for j in range(n_labels)]
+    y = synthetic_labels(n_train, n_labels, rng)
+    train_ids = [f"train_{i}" for i in range(n_train)]
+    tags = [" ".join(label for label, on in zip(labels, row) if on) for row in y]
+    root.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({ID: train_ids, "tags": tags}).to_csv(root / "train.csv", index=False)
+    pd.DataFrame({ID: [f"test_{i}" for i in range(n_test)], "tags": labels[0]}).to_csv(
+        root / "sample_submission.csv", index=False
+    )
+    workspace = Workspace.init(root, train=root / "train.csv", test=root / "sample_submission.csv", id_column=ID)
+    write_folds(workspace.folds_path, workspace.train_ids, make_folds(workspace.y, k=k, seed=seed), id_column=ID)
+    return Workspace.load(root)
+
+
+def synthetic_probabilities(y: np.ndarray, skill: float, rng: np.random.Generator) -> np.ndarray:
+    """Probabilities that separate y with signal ``skill`` (0 = noise), in (0, 1)."""
+    logits = skill * (2.0 * y - 1.0) + rng.normal(0.0, 1.0, y.shape)
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def write_run(
+    workspace: Workspace, name: str, *, skill: float = 1.0, arch: str = "arch", variant: str | None = None,
+    seed: int = 0, per_fold: bool = False, fmt: str = "csv", runs_dir: Path | None = None,
+) -> Path:
+    """A valid run folder of synthetic probabilities (whole-file or per-fold layout)."""
+    rng = np.random.default_rng(abs(hash((name, seed))) % 2**32)
+    run_dir = (runs_dir or workspace.root / "runs") / name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    meta = {"arch": arch, "seed": seed} | ({"variant": variant} if variant else {})
+    (run_dir / "run.json").write_text(json.dumps(meta))
+    labels, id_column = workspace.labels, workspace.config.id_column
+    oof = synthetic_probabilities(workspace.y, skill, rng)
+    test = rng.random((len(workspace.test_ids), len(labels)))
+
+    def table(ids, values, path):
+        frame = pd.DataFrame(values, columns=labels)
+        frame.insert(0, id_column, ids)
+        frame.to_csv(path.with_suffix(".csv"), index=False) if fmt == "csv" else frame.to_parquet(
+            path.with_suffix(".parquet"), index=False
+        )
+
+    if per_fold:
+        for k in range(workspace.n_folds):
+            held_out = workspace.folds == k
+            (run_dir / f"fold{k}").mkdir(exist_ok=True)
+            table(workspace.train_ids[held_out], oof[held_out], run_dir / f"fold{k}" / "oof")
+            table(workspace.test_ids, test, run_dir / f"fold{k}" / "test")
+    else:
+        table(workspace.train_ids, oof, run_dir / "oof")
+        table(workspace.test_ids, test, run_dir / "test")
+    return run_dir
+
+
+@pytest.fixture
+def make_workspace(tmp_path):
+    """``make_workspace(n_train=120, n_test=40, n_labels=4, k=3, seed=0) -> Workspace``."""
+
+    def factory(**kwargs) -> Workspace:
+        return write_workspace(tmp_path / "ws", **kwargs)
+
+    return factory
+
+
+@pytest.fixture
+def make_store(make_workspace):
+    """``make_store(n_runs=4, n_labels=4, ...) -> Workspace`` whose OOF store holds n_runs models.
+
+    Models ``m0..m{n-1}`` have increasing skill; archs alternate between two names
+    and each arch has two seeds, so bagging has something to collapse.
+    """
+
+    def factory(n_runs: int = 4, **kwargs) -> Workspace:
+        workspace = make_workspace(**kwargs)
+        for i in range(n_runs):
+            write_run(workspace, f"m{i}", skill=0.5 + 0.5 * i, arch=f"arch{i % 2}", seed=i // 2)
+        report = collect_runs(workspace, workspace.root / "runs")
+        assert report.ok, report.rejected
+        return workspace
+
+    return factory
