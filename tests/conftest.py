@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +54,7 @@ def write_run(
     seed: int = 0, per_fold: bool = False, fmt: str = "csv", runs_dir: Path | None = None,
 ) -> Path:
     """A valid run folder of synthetic probabilities (whole-file or per-fold layout)."""
-    rng = np.random.default_rng(abs(hash((name, seed))) % 2**32)
+    rng = np.random.default_rng([zlib.crc32(name.encode()), seed])
     run_dir = (runs_dir or workspace.root / "runs") / name
     run_dir.mkdir(parents=True, exist_ok=True)
     meta = {"arch": arch, "seed": seed} | ({"variant": variant} if variant else {})
