@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Sequence
 
-import click
+import typer
 
 from stacker.exceptions import StackerError
 
@@ -15,7 +15,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Bad input never gives a traceback: a :class:`StackerError` prints
     ``Name: message`` on stderr and returns 1, a usage error returns 2 with
-    click's message, Ctrl-C returns 130.
+    the parser's message, Ctrl-C returns 130.
     """
     from stacker.cli.app import build_app
 
@@ -24,16 +24,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         result = app(args=args, prog_name="stacker", standalone_mode=False)
     except StackerError as e:
-        click.echo(f"{type(e).__name__}: {e}", err=True)
+        typer.echo(f"{type(e).__name__}: {e}", err=True)
         return 1
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return e.exit_code
-    except click.ClickException as e:
-        e.show()
-        return e.exit_code
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        click.echo("Interrupted: the store and workspace are as they were before the last step.", err=True)
+    except (KeyboardInterrupt, typer.Abort):
+        typer.echo("Interrupted: the store and workspace are as they were before the interrupted step.", err=True)
         return 130
+    except typer.TyperException as e:  # usage errors: bad option value, unknown command
+        e.show()
+        return getattr(e, "exit_code", 2)
     return result if isinstance(result, int) else 0
 
 

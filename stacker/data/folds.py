@@ -64,3 +64,25 @@ def read_folds(path: Path, ids: np.ndarray, *, id_column: str) -> np.ndarray:
     if folds.min() < 0 or len(used) != k:
         raise WorkspaceError(f"{path}: folds must be numbered 0..K-1 with none empty; found {used.tolist()}")
     return folds.astype(np.int64)
+
+
+def assign_folds(workspace, config, *, force: bool = False) -> np.ndarray:
+    """Make and persist the workspace's folds (``config``: FoldsConfig); return them.
+
+    An existing folds file with a different assignment is kept unless
+    ``force``: runs trained on the old folds would no longer be out-of-fold.
+    """
+    folds = make_folds(workspace.y, k=config.k, seed=config.seed)
+    path = workspace.folds_path
+    if path.exists() and not force:
+        try:
+            old = read_folds(path, workspace.train_ids, id_column=workspace.config.id_column)
+        except WorkspaceError:
+            old = None
+        if old is None or not np.array_equal(old, folds):
+            raise WorkspaceError(
+                f"{path} already exists with a different assignment; runs trained on it would stop being "
+                f"out-of-fold. Pass --force to overwrite it (then retrain or re-export every run)"
+            )
+    write_folds(path, workspace.train_ids, folds, id_column=workspace.config.id_column)
+    return folds

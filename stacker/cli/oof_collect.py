@@ -1,0 +1,36 @@
+"""``stacker oof-collect``: validate run folders and ingest them into the OOF store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stacker.cli._console import WorkspaceOption, console, err_console
+
+COMMAND = "oof-collect"
+
+
+def run(
+    runs: Annotated[Path, typer.Argument(help="Folder of run folders (or one run folder).")] = Path("runs"),
+    replace: Annotated[bool, typer.Option(help="Replace stored models whose name is reused with new content.")] = False,
+    workspace: WorkspaceOption = Path("."),
+) -> int:
+    """Validate every run folder under RUNS and store each valid one (atomically); exit 1 if any was rejected."""
+    from stacker.config import CollectConfig
+    from stacker.data import Workspace
+    from stacker.oof import collect_runs
+
+    ws = Workspace.load(workspace)
+    runs_dir = runs if runs.is_absolute() or runs.exists() else ws.root / runs
+    report = collect_runs(ws, runs_dir, CollectConfig(replace=replace))
+    for outcome in ("added", "replaced", "unchanged"):
+        names = getattr(report, outcome)
+        if names:
+            console.print(f"{outcome:9} {len(names):4}  {', '.join(names)}")
+    for name, reason in report.rejected.items():
+        err_console.print(f"[red]rejected[/red] {name}: {reason}", highlight=False, markup=True)
+    total = len(ws.store().names())
+    console.print(f"store {ws.oof_dir}: {total} models; {len(report.rejected)} runs rejected")
+    return 0 if report.ok else 1
