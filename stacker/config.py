@@ -50,6 +50,77 @@ class CollectConfig:
 
 
 # --- level0 (stacker train) ---
+@dataclass(frozen=True)
+class AugmentConfig:
+    """Train-time augmentation policy: each transform fires per image with its own probability.
+
+    Geometry is one affine map per image (random-resized-crop, flips, rotation,
+    shift) sampled on the device; colour is brightness, contrast and a hue
+    rotation. Validation and test use a center crop of ``TrainConfig.crop_pct``.
+    """
+
+    rrc_p: float = 1.0
+    rrc_scale: tuple[float, float] = (0.5, 1.0)
+    rrc_ratio: tuple[float, float] = (3 / 4, 4 / 3)
+    hflip_p: float = 0.5
+    vflip_p: float = 0.0
+    rotate_p: float = 0.0
+    rotate_deg: float = 15.0
+    shift_p: float = 0.0
+    shift_frac: float = 0.1
+    brightness_p: float = 0.0
+    brightness: float = 0.2
+    contrast_p: float = 0.0
+    contrast: float = 0.2
+    hue_p: float = 0.0
+    hue_deg: float = 30.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """``stacker train``: one level-0 CNN run (every requested fold of folds.csv).
+
+    ``stages`` (``((size, epochs), ...)``, progressive resizing) wins over
+    ``img_size``/``epochs`` when given. ``folds=None`` trains every fold.
+    ``grad_clip=0`` and ``patience=0`` switch clipping and early stopping off.
+    """
+
+    arch: str = "resnet50"
+    img_size: int = 224
+    epochs: int = 30
+    stages: tuple[tuple[int, int], ...] = ()
+    folds: tuple[int, ...] | None = None
+    seed: int = 0
+    variant: str = "original"
+    name: str | None = None
+    loss: str = "bce-weighted"
+    batch_size: int = 64
+    lr: float = 0.01
+    optimizer: str = "sgd"
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    warmup_epochs: int = 1
+    step_epochs: int = 10
+    step_gamma: float = 0.1
+    plateau_patience: int = 2
+    plateau_factor: float = 0.1
+    tta: str = "flip"
+    crop_pct: float = 0.875
+    freeze_epochs: int = 0
+    pretrained: str | None = None
+    compile: bool = False
+    grad_clip: float = 0.0
+    patience: int = 5
+    device: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+    workers: int = 4
+    cache_size: int | None = None
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    sanity_batches: int = 4
+    sanity_steps: int = 60
+
 
 # --- level1 (stacker prune / select) ---
 

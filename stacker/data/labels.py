@@ -57,7 +57,7 @@ def _from_columns(frame, labels, *, source) -> np.ndarray:
     if bad.to_numpy().any():
         i, j = np.argwhere(bad.to_numpy())[0]
         raise WorkspaceError(
-            f"{source}: row {i + 2}, label {labels[j]!r} has value {values.iat[i, j]!r}; "
+            f"{source}: row {i + 2}, label {labels[j]!r} has value {values.iat[i, j]}; "
             f"label columns must hold 0 or 1 (or use a space-separated 'tags' column)"
         )
     return values.to_numpy(dtype=np.uint8)

@@ -44,7 +44,7 @@ def read_run(run_dir: Path, workspace: Workspace) -> RunData:
     run_dir = Path(run_dir)
     meta = _read_meta(run_dir)
     fold_dirs = _fold_dirs(run_dir)
-    top_level = _find_table(run_dir, "oof", required=False)
+    top_level = _find_table(run_dir, "oof", run_dir.name, required=False)
     if fold_dirs and top_level:
         raise RunFormatError(
             f"run {run_dir.name!r}: has both {top_level.name} and fold folders; keep one layout"
@@ -52,8 +52,8 @@ def read_run(run_dir: Path, workspace: Workspace) -> RunData:
     if fold_dirs:
         oof, test = _read_folds(run_dir, fold_dirs, workspace)
     else:
-        oof = _read_table(_find_table(run_dir, "oof"), run_dir.name, workspace, workspace.train_ids, "train")
-        test = _read_table(_find_table(run_dir, "test"), run_dir.name, workspace, workspace.test_ids, "test")
+        oof = _read_table(_find_table(run_dir, "oof", run_dir.name), run_dir.name, workspace, workspace.train_ids, "train")
+        test = _read_table(_find_table(run_dir, "test", run_dir.name), run_dir.name, workspace, workspace.test_ids, "test")
     return RunData(name=run_dir.name, meta=meta, oof=oof, test=test)
 
 
@@ -81,12 +81,13 @@ def _fold_dirs(run_dir: Path) -> dict[int, Path]:
     return dict(sorted(found.items()))
 
 
-def _find_table(folder: Path, stem: str, required: bool = True) -> Path | None:
+def _find_table(folder: Path, stem: str, run: str, required: bool = True) -> Path | None:
+    where = f"run {run!r}" + ("" if folder.name == run else f", {folder.name}")
     paths = [folder / f"{stem}{suffix}" for suffix in SUFFIXES if (folder / f"{stem}{suffix}").exists()]
     if len(paths) > 1:
-        raise RunFormatError(f"{folder}: both {paths[0].name} and {paths[1].name}; keep one")
+        raise RunFormatError(f"{where}: both {paths[0].name} and {paths[1].name}; keep one")
     if not paths and required:
-        raise RunFormatError(f"{folder}: no {stem}.parquet or {stem}.csv")
+        raise RunFormatError(f"{where}: no {stem}.parquet or {stem}.csv")
     return paths[0] if paths else None
 
 
@@ -103,9 +104,9 @@ def _read_folds(run_dir: Path, fold_dirs: dict[int, Path], workspace: Workspace)
     for k, folder in fold_dirs.items():
         held_out = folds == k
         oof[held_out] = _read_table(
-            _find_table(folder, "oof"), run_dir.name, workspace, workspace.train_ids[held_out], f"fold {k} held-out"
+            _find_table(folder, "oof", run_dir.name), run_dir.name, workspace, workspace.train_ids[held_out], f"fold {k} held-out"
         )
-        test += _read_table(_find_table(folder, "test"), run_dir.name, workspace, workspace.test_ids, "test")
+        test += _read_table(_find_table(folder, "test", run_dir.name), run_dir.name, workspace, workspace.test_ids, "test")
     return oof, (test / len(fold_dirs)).astype(np.float32)
 
 
