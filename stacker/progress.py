@@ -31,9 +31,11 @@ def track(iterable: Iterable[T], description: str, total: int | None = None) -> 
     if not _enabled:
         yield from iterable
         return
+    from rich.console import Console
     from rich.progress import track as rich_track
 
-    yield from rich_track(iterable, description=description, total=total, transient=True)
+    console = Console(stderr=True)
+    yield from rich_track(iterable, description=description, total=total, transient=True, console=console)
 
 
 @contextmanager

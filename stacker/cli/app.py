@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-import logging
 import pkgutil
+import sys
 
 import typer
 
@@ -56,7 +56,7 @@ def build_app() -> typer.Typer:
         from stacker.cli._console import setup_logging
 
         setup_logging(verbose)
-        progress.enable(True)
+        progress.enable(sys.stderr.isatty())
 
     for module in _command_modules():
         app.command(module.COMMAND, help=module.run.__doc__)(module.run)

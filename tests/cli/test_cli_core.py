@@ -1,0 +1,61 @@
+"""The CLI boundary and the store commands, in-process through main() and once as a subprocess."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import write_run
+
+from stacker.__main__ import main
+
+
+def test_every_command_is_listed_in_help():
+    out = subprocess.run([sys.executable, "-m", "stacker", "--help"], capture_output=True, text=True, check=True)
+    for command in ("init", "folds", "oof-collect", "ls"):
+        assert command in out.stdout
+
+
+def test_init_folds_collect_ls(tmp_path, make_workspace, capsys):
+    ws = make_workspace(n_train=60, n_test=20)
+    ws.folds_path.unlink()
+    (ws.root / "stacker.toml").unlink()
+    root = str(ws.root)
+    assert main(["init", "-w", root, "--train", f"{root}/train.csv", "--test", f"{root}/sample_submission.csv",
+                 "--id-column", "image_name"]) == 0
+    assert main(["folds", "-w", root, "--k", "3"]) == 0
+    assert pd.read_csv(ws.folds_path)["fold"].nunique() == 3
+    from stacker.data import Workspace
+    ws = Workspace.load(root)
+    write_run(ws, "good", arch="cnn", seed=1)
+    write_run(ws, "bad").joinpath("run.json").write_text("{}")
+    capsys.readouterr()
+    assert main(["oof-collect", "-w", root, "runs"]) == 1
+    captured = capsys.readouterr()
+    assert "added" in captured.out and "good" in captured.out
+    assert "rejected bad: run 'bad': run.json must be an object with a non-empty string 'arch'" in captured.err
+    assert main(["ls", "-w", root, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["name"], r["arch"], r["seed"]) for r in rows] == [("good", "cnn", 1)]
+    assert set(rows[0]["per_label"]) == set(ws.labels) and 0 < rows[0]["mean"] <= 1
+
+
+def test_stacker_error_is_one_line_exit_1(tmp_path, capsys):
+    assert main(["ls", "-w", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("WorkspaceError: no stacker.toml") and "\n" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("args", [["folds", "--k", "x"], ["no-such-command"]])
+def test_usage_errors_exit_2(args, capsys):
+    assert main(args) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_folds_refuses_to_change_an_existing_assignment(make_workspace, capsys):
+    ws = make_workspace(k=3)
+    before = ws.folds_path.read_text()
+    assert main(["folds", "-w", str(ws.root), "--k", "5"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert ws.folds_path.read_text() == before
