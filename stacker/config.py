@@ -126,6 +126,57 @@ class TrainConfig:
 
 # --- level2 (stacker fit-l2) ---
 
+
+@dataclass(frozen=True)
+class L2Config:
+    """``stacker fit-l2``: one learner per label on level-1 features, nested CV on the workspace folds.
+
+    ``features``: ``selected`` (that label's chosen level-1 models, that label's
+    column) or ``all-labels`` (every label's level-1 average plus that label's
+    chosen models). ``params`` override the learner's defaults. ``jobs``:
+    parallel (label, fold) fits. ``seed``: every fit's random state derives
+    from (seed, label, fold), so results do not depend on ``jobs``.
+    """
+
+    learner: str = "lightgbm"
+    features: str = "selected"
+    params: dict = field(default_factory=dict)
+    jobs: int = 1
+    seed: int = 0
+
 # --- thresholds / submission ---
+
+
+@dataclass(frozen=True)
+class ThresholdConfig:
+    """F-beta threshold optimisation (``stacker thresholds``; used by submission).
+
+    ``method``: ``greedy`` (exact coordinate ascent over distinct cut points) or
+    ``smooth`` (maximiser of the F curve smoothed with a Gaussian of
+    ``bandwidth`` logit units). ``max_sweeps`` caps coordinate-ascent sweeps over
+    the labels. ``zero_division``: F-beta of a row/label with no true and no
+    predicted positive (0.0, as scikit-learn's default). Beta and the average come
+    from the workspace metric.
+    """
+
+    method: str = "greedy"
+    bandwidth: float = 0.25
+    max_sweeps: int = 50
+    zero_division: float = 0.0
+
+
+@dataclass(frozen=True)
+class SubmitConfig:
+    """``stacker submit``: threshold a stage's predictions into a submission CSV + provenance JSON.
+
+    ``source``: the stage folder holding ``oof.parquet`` and ``test.parquet``,
+    relative to the workspace (``level1`` or ``level2/<learner>``).
+    ``thresholds``: ``greedy`` or ``smooth``. ``name``: file stem under
+    ``submissions/``; by default ``l1-<method>`` or ``l2-<learner>-<method>``.
+    """
+
+    source: str = "level1"
+    thresholds: str = "greedy"
+    name: str | None = None
 
 # --- report / demo ---

@@ -40,6 +40,22 @@ def check_zero_division(zero_division: float) -> float:
     return float(zero_division)
 
 
+def check_bandwidth(bandwidth: float) -> float:
+    """Smoothing bandwidth in logit units: finite and > 0."""
+    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.floating, np.integer)):
+        raise ValidationError(f"bandwidth must be a number > 0 (logit units, e.g. 0.25); found {bandwidth!r}")
+    if not np.isfinite(bandwidth) or bandwidth <= 0:
+        raise ValidationError(f"bandwidth must be a finite number > 0 (logit units, e.g. 0.25); found {bandwidth!r}")
+    return float(bandwidth)
+
+
+def check_max_sweeps(max_sweeps: int) -> int:
+    """Cap on coordinate-ascent sweeps: an integer >= 1."""
+    if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, (int, np.integer)) or max_sweeps < 1:
+        raise ValidationError(f"max_sweeps must be an integer >= 1; found {max_sweeps!r}")
+    return int(max_sweeps)
+
+
 def check_binary(y, name: str, ndim: int) -> np.ndarray:
     """``y`` as a uint8 array of 0/1 values with ``ndim`` dimensions."""
     arr = np.asarray(y)
