@@ -1,0 +1,76 @@
+"""Thresholds of a stored stage: load ``<workspace>/<source>/oof.parquet``, run ``evaluate_thresholds``.
+
+The I/O side of this package (it reads the workspace); the math stays in the
+other modules, which import nothing from the workspace.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict
+
+import numpy as np
+
+from stacker.config import LEVEL1_DIR, LEVEL2_DIR, ThresholdConfig
+from stacker.exceptions import StoreError, ValidationError
+from stacker.thresholds.evaluate import evaluate_thresholds
+
+OOF_FILE = "oof.parquet"
+_SOURCE = re.compile(rf"^({re.escape(LEVEL1_DIR)}|{re.escape(LEVEL2_DIR)}/[A-Za-z0-9_.-]+)$")
+
+
+def evaluate_stage(workspace, source: str, config: ThresholdConfig = ThresholdConfig()) -> dict:
+    """Greedy vs smooth thresholds of a stage's OOF predictions on the workspace folds and metric.
+
+    Parameters
+    ----------
+    workspace : stacker.data.Workspace
+    source : str
+        ``level1`` or ``level2/<learner>``: the folder (relative to the
+        workspace) holding ``oof.parquet``, rows in workspace train order.
+    config : ThresholdConfig
+        ``bandwidth``, ``max_sweeps`` and ``zero_division`` (``method`` is not
+        used: both methods are evaluated).
+
+    Returns
+    -------
+    dict
+        :func:`~stacker.thresholds.evaluate_thresholds`'s result plus
+        ``source``, ``path``, ``labels`` and ``config``.
+    """
+    path = oof_path(workspace, source)
+    proba = _read(path, workspace.labels)
+    if len(proba) != len(workspace.train_ids):
+        raise ValidationError(
+            f"{path} has {len(proba)} rows but the workspace has {len(workspace.train_ids)} train ids; "
+            f"re-run the stage that wrote it for this workspace"
+        )
+    metric = workspace.metric
+    result = evaluate_thresholds(
+        workspace.y, proba, np.asarray(workspace.folds, dtype=np.int64), metric.beta, metric.average,
+        bandwidth=config.bandwidth, max_sweeps=config.max_sweeps, zero_division=config.zero_division,
+    )
+    return {"source": source, "path": str(path), "labels": list(workspace.labels), "config": asdict(config), **result}
+
+
+def oof_path(workspace, source: str):
+    """``<workspace>/<source>/oof.parquet`` for a valid ``source`` (level1 or level2/<learner>)."""
+    if not _SOURCE.match(source):
+        raise ValidationError(f"--from must be 'level1' or 'level2/<learner>' (e.g. level2/lightgbm); found {source!r}")
+    return workspace.root / source / OOF_FILE
+
+
+def _read(path, labels) -> np.ndarray:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        raise StoreError(f"{path} is missing; run the stage that writes it first ('stacker select' or 'stacker fit-l2')")
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (pa.ArrowException, OSError) as e:
+        raise StoreError(f"{path} is not a readable Parquet file ({e}); re-run the stage that writes it") from e
+    missing = [label for label in labels if label not in frame.columns]
+    if missing:
+        raise StoreError(f"{path} lacks label columns {missing}; expected one column per workspace label {list(labels)}")
+    return frame[list(labels)].to_numpy(dtype=np.float64)
