@@ -1,0 +1,85 @@
+"""Out-of-fold comparison of prediction matrices: best single model, level-1 average, level-2.
+
+Each matrix is thresholded the honest way (``stacker.thresholds.evaluate_thresholds``):
+for each fold, thresholds are fitted on the other folds and applied to it.
+The pooled held-out 0/1 predictions give the overall metric and, per label,
+that label's binary F-beta.
+
+The "best single model" of a label is the level-1 candidate with the best
+binary F-beta on that label's full OOF column (chosen in-sample, as level-1
+selection is); the row "best single" stacks those per-label choices.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stacker.data.metric import MetricSpec
+from stacker.thresholds import apply_thresholds, best_fbeta, evaluate_thresholds, fbeta_score
+
+METHODS = ("greedy", "smooth")
+
+
+def best_single_models(Y: np.ndarray, candidate_oof: np.ndarray, beta: float) -> np.ndarray:
+    """Index of the best candidate per label, int (n_labels,); ties go to the lowest index.
+
+    ``candidate_oof`` has shape (n_models, n_train, n_labels).
+    """
+    best = [int(np.argmax(best_fbeta(Y[:, j], candidate_oof[:, :, j], beta)[0])) for j in range(Y.shape[1])]
+    return np.array(best, dtype=np.int64)
+
+
+def pick_columns(candidate: np.ndarray, choice: np.ndarray) -> np.ndarray:
+    """(n_rows, n_labels): column ``j`` of candidate ``choice[j]``; ``candidate`` is (n_models, n_rows, n_labels)."""
+    return np.stack([candidate[m, :, j] for j, m in enumerate(choice)], axis=1)
+
+
+def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: MetricSpec) -> dict:
+    """Out-of-fold scores of ``proba`` (n_train, n_labels) under both threshold methods.
+
+    Returns
+    -------
+    dict
+        ``{method: {"out_of_fold": float, "in_sample": float, "per_label": list of float,
+        "thresholds": list of float}}``; ``thresholds`` are fitted on all rows
+        (what a submission uses), ``per_label`` are binary F-beta of the pooled
+        held-out predictions.
+    """
+    evaluation = evaluate_thresholds(Y, proba, folds.astype(np.int64), metric.beta, metric.average, methods=METHODS)
+    scores = {}
+    for method, result in evaluation["methods"].items():
+        held_out = held_out_predictions(proba, folds, result["fold_thresholds"])
+        per_label = [fbeta_score(Y[:, j], held_out[:, j], metric.beta, "binary") for j in range(Y.shape[1])]
+        scores[method] = {
+            "out_of_fold": float(result["out_of_fold"]), "in_sample": float(result["in_sample"]),
+            "per_label": per_label, "thresholds": [float(t) for t in result["thresholds"]],
+        }
+    return scores
+
+
+def held_out_predictions(proba: np.ndarray, folds: np.ndarray, fold_thresholds: np.ndarray) -> np.ndarray:
+    """0/1 (n_train, n_labels): fold ``k``'s rows thresholded with ``fold_thresholds[i]``, ``k`` the i-th fold id."""
+    pred = np.zeros(proba.shape, dtype=np.uint8)
+    for i, k in enumerate(np.unique(folds)):
+        rows = folds == k
+        pred[rows] = apply_thresholds(proba[rows], fold_thresholds[i])
+    return pred
+
+
+def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec) -> list[list]:
+    """Table rows: one per label, then the overall metric; columns ``pipeline x method``.
+
+    ``scores`` maps a pipeline name ("best single", "level-1", "level-2") to :func:`score_matrix` output.
+    """
+    pipelines = list(scores)
+    rows = [
+        [label, *(scores[p][m]["per_label"][j] for p in pipelines for m in METHODS)]
+        for j, label in enumerate(labels)
+    ]
+    rows.append([f"overall ({metric.name})", *(scores[p][m]["out_of_fold"] for p in pipelines for m in METHODS)])
+    return rows
+
+
+def summary_columns(pipelines: list[str]) -> list[str]:
+    """Header of :func:`summary_rows`."""
+    return ["label", *(f"{p} {m}" for p in pipelines for m in METHODS)]

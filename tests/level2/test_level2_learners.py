@@ -1,0 +1,107 @@
+"""Every registered learner goes through the same checks (parametrized over the registry)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from stacker.exceptions import RegistryError, ValidationError
+from stacker.level2.learners import Learner, create_learner, learner_class, list_learners, register_learner
+
+# Small settings so the whole file runs in seconds; defaults are for real data.
+FAST = {"lightgbm": {"n_estimators": 30}, "xgboost": {"n_estimators": 30}, "mlp": {"max_epochs": 15}}
+
+
+def fast(name: str, **params) -> Learner:
+    return create_learner(name, **{**FAST.get(name, {}), **params})
+
+
+def separable(n: int = 300, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Four noisy probability features of a 30%-positive label."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.3).astype(np.uint8)
+    X = 1.0 / (1.0 + np.exp(-(2.0 * (2 * y[:, None] - 1) + rng.normal(0, 1.2, (n, 4)))))
+    return X.astype(np.float32), y
+
+
+def test_registry_holds_the_five_learners():
+    assert set(list_learners()) >= {"logistic", "ridge", "lightgbm", "xgboost", "mlp"}
+
+
+@pytest.mark.parametrize("name", list_learners())
+def test_learner_fits_and_predicts_probabilities(name):
+    X, y = separable()
+    learner = fast(name, random_state=3)
+    assert learner.fit(X[:200], y[:200]) is learner
+    p = learner.predict_proba(X[200:])
+    assert p.shape == (100,) and p.dtype == np.float64
+    assert np.all((p >= 0) & (p <= 1))
+    assert roc_auc_score(y[200:], p) > 0.85  # it learned the signal
+
+
+@pytest.mark.parametrize("name", list_learners())
+def test_learner_is_deterministic_for_a_seed(name):
+    X, y = separable(seed=1)
+    a = fast(name, random_state=7).fit(X, y).predict_proba(X)
+    b = fast(name, random_state=7).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", list_learners())
+def test_learner_with_one_class_predicts_that_class(name):
+    X, _ = separable(n=40)
+    p = fast(name).fit(X, np.zeros(40, dtype=np.uint8)).predict_proba(X)
+    np.testing.assert_array_equal(p, np.zeros(40))
+
+
+@pytest.mark.parametrize("name", list_learners())
+def test_learner_params_round_trip_and_fit_does_not_change_them(name):
+    cls = learner_class(name)
+    assert "random_state" in cls.param_names()
+    learner = create_learner(name)
+    assert learner.get_params() == cls.defaults()
+    X, y = separable(n=80)
+    before = fast(name).get_params()
+    after = fast(name).fit(X, y).get_params()
+    assert before == after
+
+
+def test_unknown_learner_and_unknown_parameter_are_refused():
+    with pytest.raises(RegistryError, match="unknown learner 'lgbm'; choose one of: .*lightgbm"):
+        create_learner("lgbm")
+    with pytest.raises(ValidationError, match="learner 'ridge' has no parameter 'C'; valid: alpha=10.0"):
+        create_learner("ridge", C=1.0)
+
+
+def test_a_name_cannot_be_registered_twice():
+    with pytest.raises(RegistryError, match="'logistic' is already registered"):
+        register_learner("logistic")(learner_class("logistic"))
+
+
+def test_predict_checks_the_feature_count_and_fit_state():
+    X, y = separable(n=60)
+    with pytest.raises(ValidationError, match="not fitted"):
+        create_learner("logistic").predict_proba(X)
+    learner = create_learner("logistic").fit(X, y)
+    with pytest.raises(ValidationError, match="X has 3 features; the learner was fitted on 4"):
+        learner.predict_proba(X[:, :3])
+    with pytest.raises(ValidationError, match="y must be 0/1"):
+        create_learner("logistic").fit(X, np.full(60, 2))
+
+
+def test_ridge_calibration_is_monotone_in_the_ridge_score():
+    X, y = separable(seed=2)
+    learner = create_learner("ridge").fit(X, y)
+    from stacker.level2.learners import logit
+
+    score = learner.model_.predict(logit(X.astype(np.float64)))
+    p = learner.predict_proba(X)
+    order = np.argsort(score)
+    assert np.all(np.diff(p[order]) >= -1e-12)
+
+
+def test_mlp_stops_early_when_validation_loss_stalls():
+    X, y = separable(n=400, seed=4)
+    learner = create_learner("mlp", max_epochs=200, patience=3, lr=0.05).fit(X, y)
+    assert learner.best_epoch_ < 200 - 3
