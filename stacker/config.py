@@ -123,6 +123,43 @@ class TrainConfig:
 
 
 # --- level1 (stacker prune / select) ---
+@dataclass(frozen=True)
+class SelectConfig:
+    """``stacker select``: bag the stored runs, then pick per label the candidates whose average scores best.
+
+    ``method``: ``greedy``, ``beam`` (width ``beam``) or ``random-greedy``
+    (``restarts`` greedy runs from random first models, seeded by ``seed``).
+    ``per_label``: most models averaged for one label. ``bag``: group runs by
+    ``arch+variant``, ``arch`` or not at all (``none``); ``bag_top``: keep the K
+    best runs of each group (None: all). ``objective``: ``fbeta`` (exact best
+    threshold, beta from the workspace metric), ``logloss`` or ``auc``.
+    ``nested``: also repeat selection inside each outer fold and report the
+    held-out score. ``jobs``: labels selected in parallel threads (None: one
+    per CPU core); results do not depend on it.
+    """
+
+    method: str = "beam"
+    beam: int = 5
+    per_label: int = 3
+    bag: str = "arch+variant"
+    bag_top: int | None = None
+    restarts: int = 20
+    seed: int = 0
+    objective: str = "fbeta"
+    nested: bool = False
+    jobs: int | None = None
+
+
+@dataclass(frozen=True)
+class PruneConfig:
+    """``stacker prune``: models below the ``below`` quantile of per-label best F-beta on every label.
+
+    ``delete``: remove them from the OOF store (otherwise only list them).
+    """
+
+    below: float = 0.5
+    delete: bool = False
+
 
 # --- level2 (stacker fit-l2) ---
 
