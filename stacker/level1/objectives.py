@@ -1,0 +1,142 @@
+"""Selection objectives: score M candidate probability vectors of one label at once.
+
+Every objective maps ``y`` of shape (n_samples,) and ``P`` of shape
+(n_candidates, n_samples) to scores of shape (n_candidates,), **higher is
+better**, in one vectorised call (no Python loop over candidates):
+
+- ``fbeta``: binary F-beta at each candidate's exact optimal threshold
+  (:func:`stacker.thresholds.best_fbeta`, "positive iff p >= t").
+- ``logloss``: the *negated* binary log loss (scikit-learn's ``neg_log_loss``
+  convention), probabilities clipped to ``[eps, 1 - eps]`` with ``eps`` the
+  machine epsilon of ``P``'s dtype, as ``sklearn.metrics.log_loss`` does.
+- ``auc``: ROC AUC (Mann-Whitney U with average ranks for ties); 0.5 for
+  every candidate when ``y`` holds a single class (AUC undefined).
+
+``held_out_score`` scores one candidate on rows it was not fitted on: for
+``fbeta`` the threshold is fitted on the in-sample rows and applied to the
+held-out ones, so nothing about the held-out rows leaks into their score.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from stacker.registry import Registry
+from stacker.thresholds import best_fbeta, fbeta_score
+
+logger = logging.getLogger(__name__)
+
+OBJECTIVES: Registry["Objective"] = Registry("objective")
+register_objective = OBJECTIVES.register
+
+
+class Objective(ABC):
+    """Base class: ``score`` is the vectorised objective, ``held_out_score`` its honest transfer."""
+
+    name = "objective"
+
+    @abstractmethod
+    def score(self, y: np.ndarray, P: np.ndarray) -> np.ndarray:
+        """Scores of shape (n_candidates,) for ``P`` of shape (n_candidates, n_samples); higher is better."""
+
+    def held_out_score(self, y_in: np.ndarray, p_in: np.ndarray, y_out: np.ndarray, p_out: np.ndarray) -> float:
+        """Score on the held-out rows (``y_out``, ``p_out``) of a candidate fitted on ``y_in``, ``p_in``.
+
+        Objectives without fitted parameters ignore the in-sample rows.
+        """
+        return float(self.score(y_out, p_out[None, :])[0])
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+@register_objective("fbeta")
+class FBeta(Objective):
+    """Binary F-beta at the exact optimal threshold of each candidate.
+
+    Parameters
+    ----------
+    beta : float, default 2.0
+        Recall weight (the workspace metric's beta).
+    """
+
+    name = "fbeta"
+
+    def __init__(self, *, beta: float = 2.0) -> None:
+        self.beta = beta
+
+    def score(self, y: np.ndarray, P: np.ndarray) -> np.ndarray:
+        return best_fbeta(y, P, beta=self.beta)[0]
+
+    def threshold(self, y: np.ndarray, p: np.ndarray) -> float:
+        """The threshold at which ``p`` of shape (n_samples,) reaches its best F-beta."""
+        return float(best_fbeta(y, p[None, :], beta=self.beta)[1][0])
+
+    def held_out_score(self, y_in, p_in, y_out, p_out) -> float:
+        positive = (p_out >= self.threshold(y_in, p_in)).astype(np.uint8)
+        return fbeta_score(y_out, positive, beta=self.beta, average="binary")
+
+    def __repr__(self) -> str:
+        return f"FBeta(beta={self.beta!r})"
+
+
+@register_objective("logloss")
+class LogLoss(Objective):
+    """Negated binary log loss (higher is better), equal to ``-sklearn.metrics.log_loss``."""
+
+    name = "logloss"
+
+    def score(self, y: np.ndarray, P: np.ndarray) -> np.ndarray:
+        P = np.asarray(P)
+        eps = np.finfo(P.dtype).eps if P.dtype.kind == "f" else np.finfo(np.float64).eps
+        positive = np.asarray(y, dtype=bool)
+        # probability given to the true class of each sample: p where y = 1, 1 - p where y = 0
+        q = np.where(positive, P, 1 - P)
+        np.clip(q, eps, 1 - eps, out=q)
+        np.log(q, out=q)
+        return q.mean(axis=1, dtype=np.float64)
+
+
+@register_objective("auc")
+class AUC(Objective):
+    """ROC AUC of each candidate (ties count one half), equal to ``sklearn.metrics.roc_auc_score``."""
+
+    name = "auc"
+
+    def score(self, y: np.ndarray, P: np.ndarray) -> np.ndarray:
+        from scipy.stats import rankdata
+
+        positive = np.asarray(y, dtype=bool)
+        n_pos = int(positive.sum())
+        n_neg = len(positive) - n_pos
+        if n_pos == 0 or n_neg == 0:
+            logger.warning("AUC is undefined for a label with one class only; every candidate scores 0.5")
+            return np.full(len(P), 0.5)
+        ranks = rankdata(P, axis=1)
+        rank_sum = ranks[:, positive].sum(axis=1)
+        return (rank_sum - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def list_objectives() -> list[str]:
+    """Registered objective names, sorted."""
+    return OBJECTIVES.names()
+
+
+def create_objective(name: str, *, beta: float = 2.0) -> Objective:
+    """Objective ``name``; ``beta`` goes to objectives that take it (``fbeta``).
+
+    Unknown names raise RegistryError listing the valid ones.
+    """
+    factory = OBJECTIVES.get(name)
+    if "beta" in inspect.signature(factory).parameters:
+        return factory(beta=beta)
+    return factory()
+
+
+def resolve_objective(objective: str | Objective) -> Objective:
+    """``objective`` itself, or the registered objective of that name with default parameters."""
+    return create_objective(objective) if isinstance(objective, str) else objective
