@@ -109,3 +109,53 @@ def make_store(make_workspace):
         return workspace
 
     return factory
+
+
+def write_level1(
+    workspace: Workspace, *, skills: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0), n_selected: int = 2, seed: int = 0,
+    probabilities: np.ndarray | None = None,
+) -> dict:
+    """Level-1 outputs as ``stacker select`` writes them, without running selection.
+
+    Candidates ``c0..c{M-1}`` (one per skill, or ``probabilities`` of shape
+    (M, n_train + n_test, n_labels)) go into the level-1 store as bags with
+    ``members``/``member_hashes`` meta; every label selects the last
+    ``n_selected`` candidates; ``level1/oof.parquet`` / ``test.parquet`` hold
+    their per-label average and ``level1/selection.json`` the selection.
+    Returns the selection document.
+    """
+    from stacker.oof.matrix import write_matrix
+
+    rng = np.random.default_rng(seed)
+    n_train, labels = len(workspace.train_ids), workspace.labels
+    if probabilities is None:
+        y_all = np.vstack([workspace.y, rng.integers(0, 2, (len(workspace.test_ids), len(labels)))])
+        probabilities = np.stack([synthetic_probabilities(y_all, s, rng) for s in skills])
+    names = [f"c{i}" for i in range(len(probabilities))]
+    store = workspace.level1_store()
+    for i, (name, values) in enumerate(zip(names, probabilities)):
+        members = [f"m{i}_s0", f"m{i}_s1"]
+        store.add(name, values[:n_train], values[n_train:], arch=f"arch{i}", kind="bag",
+                  meta={"members": members, "member_hashes": {m: f"{i:02d}{m}" * 4 for m in members}})
+    chosen = names[-n_selected:]
+    average = probabilities[-n_selected:].mean(axis=0)
+    write_matrix(workspace.level1_dir / "oof.parquet", average[:n_train], labels)
+    write_matrix(workspace.level1_dir / "test.parquet", average[n_train:], labels)
+    selection = {
+        "config": {"method": "test-factory"},
+        "per_label": {label: {"models": chosen, "score": 0.0, "trace": [], "threshold": 0.5} for label in labels},
+    }
+    (workspace.level1_dir / "selection.json").write_text(json.dumps(selection))
+    return selection
+
+
+@pytest.fixture
+def make_level1(make_workspace):
+    """``make_level1(skills=..., n_selected=2, **workspace_kwargs) -> Workspace`` with level-1 outputs written."""
+
+    def factory(*, skills=(0.5, 1.0, 1.5, 2.0), n_selected: int = 2, **kwargs) -> Workspace:
+        workspace = make_workspace(**kwargs)
+        write_level1(workspace, skills=skills, n_selected=n_selected, seed=kwargs.get("seed", 0))
+        return workspace
+
+    return factory

@@ -67,7 +67,7 @@ def held_out_predictions(proba: np.ndarray, folds: np.ndarray, fold_thresholds: 
 
 
 def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec) -> list[list]:
-    """Table rows: one per label, then the overall metric; columns ``pipeline x method``.
+    """Table rows: one per label (its binary F-beta), then "overall" (``metric``); columns ``pipeline x method``.
 
     ``scores`` maps a pipeline name ("best single", "level-1", "level-2") to :func:`score_matrix` output.
     """
@@ -76,7 +76,7 @@ def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec)
         [label, *(scores[p][m]["per_label"][j] for p in pipelines for m in METHODS)]
         for j, label in enumerate(labels)
     ]
-    rows.append([f"overall ({metric.name})", *(scores[p][m]["out_of_fold"] for p in pipelines for m in METHODS)])
+    rows.append(["overall", *(scores[p][m]["out_of_fold"] for p in pipelines for m in METHODS)])
     return rows
 
 

@@ -1,0 +1,58 @@
+"""``stacker fit-l2``: level-2 learners with nested CV, then the greedy and smooth submissions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+from enum import Enum
+
+import typer
+
+from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.level2.features import FEATURE_SETS
+from stacker.level2.learners import list_learners
+
+COMMAND = "fit-l2"
+
+# Choices come from the registry: a newly registered learner is a valid --learner at once.
+LearnerName = Enum("LearnerName", {name: name for name in list_learners()}, type=str)
+FeatureSet = Enum("FeatureSet", {name: name for name in FEATURE_SETS}, type=str)
+
+
+def run(
+    learner: Annotated[LearnerName, typer.Option(help="Level-2 learner.")] = LearnerName("lightgbm"),
+    features: Annotated[FeatureSet, typer.Option(
+        help="selected: that label's chosen models; all-labels: every label's level-1 output plus those.",
+    )] = FeatureSet("selected"),
+    param: Annotated[Optional[list[str]], typer.Option(
+        "--param", help="Learner parameter KEY=VALUE (repeatable), e.g. --param num_leaves=7.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed (results do not depend on --jobs).")] = 0,
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Fit one learner per label on level-1 outputs with nested CV; write level2/LEARNER and two submissions."""
+    from stacker.config import L2Config
+    from stacker.data import Workspace
+    from stacker.level2.params import parse_params
+    from stacker.submission import fit_l2_and_submit
+
+    ws = Workspace.load(workspace)
+    learner, features = learner.value, features.value
+    config = L2Config(learner=learner, features=features, params=parse_params(learner, param or []),
+                      jobs=jobs, seed=seed)
+    outcome = fit_l2_and_submit(ws, config)
+    result = outcome.level2
+    if json_output:
+        print_json({"output": str(result.output_dir), "params": result.params, "scores": result.scores,
+                    "best_single": result.best_single,
+                    "submissions": [{"csv": str(s.csv), "method": s.method, "cv_f2": s.cv_f2}
+                                    for s in outcome.submissions]})
+        return
+    print_table(f"level-2 {learner} ({features}): out-of-fold F{ws.metric.beta:g} per label and {ws.metric.name} "
+                f"overall, thresholds fitted on K-1 folds",
+                result.columns, result.rows)
+    console.print(f"level-2 predictions: {result.output_dir}")
+    for s in outcome.submissions:
+        console.print(f"submission ({s.method}): {s.csv}  cv {ws.metric.name} {s.cv_f2:.4f}")

@@ -1,0 +1,130 @@
+"""``fit-l2``: the level-2 stage runner (files in, files out; the algorithm is in ``nested.py``).
+
+Reads level 1 (selection, averages, candidates), fits one learner per label
+with nested CV on the workspace folds, and writes under ``level2/<learner>/``:
+
+- ``oof.parquet`` / ``test.parquet``: level-2 probabilities (rows in workspace order)
+- ``config.json``: the resolved config, the learner's full parameters, the features
+- ``scores.json``: out-of-fold F-beta (greedy and smooth thresholds) of the best
+  single model, the level-1 average and level 2, overall and per label
+
+How honest the scores are: the base models' OOF predictions are out-of-fold;
+the level-2 fits are nested on the same folds (a fit never sees the labels of
+the fold it predicts); thresholds are fitted on K-1 folds and scored on the
+held-out one. The level-1 *selection* (and the choice of the best single
+model) used every OOF label, so those rows carry some optimism; ``stacker
+select --nested`` measures it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stacker import progress
+from stacker.config import L2Config
+from stacker.data import Workspace
+from stacker.data.metric import MetricSpec
+from stacker.level2.features import Level1Outputs, all_label_features
+from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
+from stacker.level2.learners import create_learner
+from stacker.level2.nested import NestedResult, nested_cv
+from stacker.level2.summary import best_single_models, pick_columns, score_matrix, summary_columns, summary_rows
+from stacker.oof.matrix import write_matrix
+
+HONESTY = (
+    "base-model OOF features are out-of-fold; level-2 fits are nested on the same folds; thresholds are "
+    "fitted on K-1 folds and scored on the held-out fold; the level-1 selection used all OOF labels "
+    "(its optimism is measured by 'stacker select --nested')"
+)
+
+
+@dataclass(frozen=True)
+class L2Result:
+    """What ``fit-l2`` produced.
+
+    Attributes
+    ----------
+    output_dir : Path
+        ``level2/<learner>``.
+    labels : list of str
+    metric : MetricSpec
+    params : dict
+        The learner's resolved parameters.
+    scores : dict
+        ``{"best single" | "level-1" | "level-2": score_matrix output}``.
+    best_single : list of str, length n_labels
+        The best single level-1 candidate of each label.
+    """
+
+    output_dir: Path
+    labels: list[str]
+    metric: MetricSpec
+    params: dict
+    scores: dict
+    best_single: list[str]
+
+    @property
+    def columns(self) -> list[str]:
+        """Summary table header."""
+        return summary_columns(list(self.scores))
+
+    @property
+    def rows(self) -> list[list]:
+        """Summary table rows: per label, then overall."""
+        return summary_rows(self.labels, self.scores, self.metric)
+
+
+def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
+    """Run the level-2 stage on ``workspace``; see the module docstring for what is written."""
+    learner = create_learner(config.learner, **config.params)
+    with progress.status("loading level-1 outputs"):
+        level1 = load_level1(workspace)
+    features = all_label_features(level1, config.features)
+    result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed)
+    output_dir = workspace.level2_dir / config.learner
+    write_matrix(output_dir / OOF_FILE, result.oof, workspace.labels)
+    write_matrix(output_dir / TEST_FILE, result.test, workspace.labels)
+    with progress.status("scoring thresholds out of fold"):
+        scores, best_single = compare(workspace, level1, result)
+    _write_json(output_dir / "config.json", {
+        "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
+        "n_folds": workspace.n_folds, "features": {f"{label}": f.names for label, f in zip(workspace.labels, features)},
+        "honesty": HONESTY,
+    })
+    _write_json(output_dir / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
+                                             "pipelines": scores, "best_single": best_single, "honesty": HONESTY})
+    return L2Result(output_dir, list(workspace.labels), workspace.metric, learner.get_params(), scores, best_single)
+
+
+def compare(workspace: Workspace, level1: Level1Outputs, result: NestedResult) -> tuple[dict, list[str]]:
+    """Out-of-fold scores of the best single model per label, the level-1 average and level 2.
+
+    Returns the scores by pipeline and the name of each label's best single candidate.
+    """
+    Y, folds, metric = workspace.y, workspace.folds, workspace.metric
+    best = best_single_models(Y, level1.candidate_oof, metric.beta)
+    scores = {
+        "best single": score_matrix(Y, pick_columns(level1.candidate_oof, best), folds, metric),
+        "level-1": score_matrix(Y, level1.average_oof, folds, metric),
+        "level-2": score_matrix(Y, result.oof, folds, metric),
+    }
+    return scores, [level1.candidates[m] for m in best]
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, default=_plain))
+    tmp.replace(path)
+
+
+def _plain(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

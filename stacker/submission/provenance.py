@@ -1,0 +1,91 @@
+"""The provenance JSON beside every submission CSV (``<name>.json``): how the file was made.
+
+Keys: ``name``, ``csv``, ``created`` (UTC), ``source`` (stage folder),
+``thresholds_method``, ``metric``, ``cv_f2`` (the honest out-of-fold F-beta of
+exactly this file's pipeline: thresholds fitted on K-1 folds, scored on the
+held-out fold, all folds pooled; named ``cv_f2`` whatever the beta, with
+``metric`` saying which), ``cv`` (in-sample and per-fold scores), ``thresholds``
+(per label, fitted on all rows, applied to the test set), ``models`` (level-1
+candidates used, each with its content hash and its members' OOF-store hashes),
+``selection`` (the level-1 selection), ``learner`` (level 2: name, params,
+features; ``null`` for the level-1 average), ``honesty``, ``versions``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from stacker.data import Workspace
+
+PACKAGES = ("numpy", "pandas", "scikit-learn", "lightgbm", "xgboost", "torch", "stacker")
+
+
+def package_versions() -> dict[str, str | None]:
+    """Installed version of each package in ``PACKAGES`` (``None`` if absent)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def model_hashes(workspace: Workspace, names: list[str]) -> dict[str, dict]:
+    """``{candidate: {"content_hash", "members", "member_hashes"}}`` from the level-1 store catalog."""
+    store = workspace.level1_store()
+    hashes = {}
+    for name in sorted(set(names)):
+        entry = store.entry(name)
+        hashes[name] = {
+            "content_hash": entry.content_hash,
+            "members": entry.meta.get("members", []),
+            "member_hashes": entry.meta.get("member_hashes", {}),
+        }
+    return hashes
+
+
+def provenance(*, name: str, csv: Path, source: str, method: str, metric: str, evaluation: dict,
+               labels: list[str], selection: dict, models: dict, learner: dict | None, honesty: str) -> dict:
+    """The provenance document; ``evaluation`` is one method's ``evaluate_thresholds`` result."""
+    return {
+        "name": name,
+        "csv": csv.name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "source": source,
+        "thresholds_method": method,
+        "metric": metric,
+        "cv_f2": float(evaluation["out_of_fold"]),
+        "cv": {
+            "out_of_fold": float(evaluation["out_of_fold"]),
+            "in_sample": float(evaluation["in_sample"]),
+            "fold_scores": [float(s) for s in evaluation["fold_scores"]],
+        },
+        "thresholds": {label: float(t) for label, t in zip(labels, evaluation["thresholds"])},
+        "models": models,
+        "selection": selection,
+        "learner": learner,
+        "honesty": honesty,
+        "versions": package_versions(),
+    }
+
+
+def write_provenance(path: Path, document: dict) -> Path:
+    """Write ``document`` as indented JSON, atomically; return ``path``."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, default=_plain))
+    os.replace(tmp, path)
+    return path
+
+
+def _plain(value):
+    if isinstance(value, (np.generic, np.ndarray)):
+        return value.tolist()
+    return str(value)

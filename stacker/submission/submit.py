@@ -1,0 +1,104 @@
+"""``submit``: threshold a stage's predictions into a submission CSV and its provenance JSON.
+
+The stage folder (``level1`` or ``level2/<learner>``) holds ``oof.parquet`` and
+``test.parquet``. Thresholds are fitted on the whole OOF matrix and applied to
+the test matrix; the same procedure run fold by fold (fitted on K-1 folds,
+scored on the held-out one) gives the file's ``cv_f2``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stacker.config import SubmitConfig
+from stacker.data import Workspace
+from stacker.exceptions import SubmissionError
+from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
+from stacker.level2.stage import HONESTY
+from stacker.oof.matrix import read_matrix
+from stacker.submission.provenance import model_hashes, provenance, write_provenance
+from stacker.submission.write import format_submission, read_sample, write_submission
+from stacker.thresholds import apply_thresholds, evaluate_thresholds
+from stacker.thresholds.stage import oof_path
+
+METHODS = ("greedy", "smooth")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """A written submission: its files, thresholds method and honest out-of-fold score."""
+
+    csv: Path
+    provenance: Path
+    method: str
+    cv_f2: float
+    thresholds: np.ndarray
+
+
+def default_name(source: str, method: str) -> str:
+    """``level1`` -> ``l1-<method>``; ``level2/<learner>`` -> ``l2-<learner>-<method>``."""
+    parts = Path(source).parts
+    if parts == ("level1",):
+        return f"l1-{method}"
+    if len(parts) == 2 and parts[0] == "level2":
+        return f"l2-{parts[1]}-{method}"
+    return "-".join(parts) + f"-{method}"
+
+
+def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> SubmissionResult:
+    """Write ``submissions/<name>.csv`` and ``<name>.json`` from ``config.source``."""
+    if config.thresholds not in METHODS:
+        raise SubmissionError(f"unknown thresholds method {config.thresholds!r}; choose one of: {', '.join(METHODS)}")
+    oof, test = _read_stage(workspace, config.source)
+    name = config.name or default_name(config.source, config.thresholds)
+    if not _NAME.match(name):
+        raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ -)")
+    metric = workspace.metric
+    evaluation = evaluate_thresholds(
+        workspace.y, oof, workspace.folds.astype(np.int64), metric.beta, metric.average, methods=(config.thresholds,)
+    )["methods"][config.thresholds]
+    predictions = apply_thresholds(test, evaluation["thresholds"])
+    sample = read_sample(workspace.root / workspace.config.test, workspace.config.id_column)
+    frame = format_submission(sample, predictions, workspace.labels, id_column=workspace.config.id_column,
+                              tags_column=workspace.config.tags_column)
+    csv = write_submission(workspace.submissions_dir / f"{name}.csv", frame)
+    selection = _selection(workspace)
+    used = sorted({m for models in selection_models(selection, workspace.labels).values() for m in models})
+    document = provenance(
+        name=name, csv=csv, source=config.source, method=config.thresholds, metric=metric.name,
+        evaluation=evaluation, labels=workspace.labels, selection=selection,
+        models=model_hashes(workspace, used), learner=_learner(workspace, config.source), honesty=HONESTY,
+    )
+    json_path = write_provenance(csv.with_suffix(".json"), document)
+    return SubmissionResult(csv, json_path, config.thresholds, document["cv_f2"], evaluation["thresholds"])
+
+
+def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
+    folder = oof_path(workspace, source).parent  # refuses anything but level1 or level2/<learner>
+    for file in (OOF_FILE, TEST_FILE):
+        if not (folder / file).exists():
+            hint = "stacker select" if Path(source).parts[:1] == ("level1",) else "stacker fit-l2 --learner ..."
+            raise SubmissionError(f"no {file} in {folder}; expected --from level1 or level2/<learner>; run '{hint}' first")
+    return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)
+
+
+def _selection(workspace: Workspace) -> dict:
+    from stacker.level1 import load_selection
+
+    return load_selection(workspace)
+
+
+def _learner(workspace: Workspace, source: str) -> dict | None:
+    """Level-2 learner, params and features from ``<source>/config.json``; None for level 1."""
+    path = workspace.root / source / "config.json"
+    if not path.exists():
+        return None
+    saved = json.loads(path.read_text())
+    return {"name": saved["config"]["learner"], "params": saved["params"], "features": saved["config"]["features"],
+            "seed": saved["config"]["seed"]}
