@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from stacker.config import ThresholdConfig
 from stacker.thresholds._validate import (
     check_bandwidth,

@@ -17,7 +17,8 @@ spacing) reaching ``4 h`` beyond the smallest and largest logit, where the
 curve is constant, so a discrete Gaussian filter with edge extension is the
 exact convolution of the sampled curve. Logits are clipped to
 ``[-LOGIT_LIMIT, LOGIT_LIMIT]``; a smoothed threshold is therefore strictly
-inside (0, 1) and a probability of exactly 1.0 is always predicted positive.
+inside (0, 1): a probability of exactly 1.0 is always predicted positive and
+one of exactly 0.0 never is.
 Ties between grid points go to the largest threshold.
 """
 
