@@ -83,6 +83,8 @@ class TrainConfig:
     ``stages`` (``((size, epochs), ...)``, progressive resizing) wins over
     ``img_size``/``epochs`` when given. ``folds=None`` trains every fold.
     ``grad_clip=0`` and ``patience=0`` switch clipping and early stopping off.
+    ``threads`` sets torch's CPU threads for the run (0 keeps torch's default;
+    1 is fastest for tiny models on busy shared cores).
     """
 
     arch: str = "resnet50"
@@ -116,6 +118,7 @@ class TrainConfig:
     precision: str = "auto"
     channels_last: bool = True
     workers: int = 4
+    threads: int = 0
     cache_size: int | None = None
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     sanity_batches: int = 4

@@ -42,6 +42,7 @@ def run(
     precision: Annotated[str, typer.Option(help="auto (bf16 on CUDA, fp32 on CPU), fp32, bf16, fp16.")] = D.precision,
     channels_last: Annotated[bool, typer.Option(help="Channels-last memory format.")] = D.channels_last,
     workers: Annotated[int, typer.Option(help="Threads decoding images into the cache.")] = D.workers,
+    threads: Annotated[int, typer.Option(help="torch CPU threads (0: torch's default).")] = D.threads,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run where it stopped.")] = False,
     sanity: Annotated[bool, typer.Option("--sanity", help="Overfit a few batches, report, and stop.")] = False,
     json_out: JsonOption = False,
@@ -61,6 +62,7 @@ def run(
         augment=parse_augment(augment), freeze_epochs=freeze_epochs,
         pretrained=str(pretrained) if pretrained else None, compile=compile, grad_clip=grad_clip,
         patience=patience, device=device, precision=precision, channels_last=channels_last, workers=workers,
+        threads=threads,
     )
     ws = Workspace.load(workspace)
     if sanity:

@@ -27,7 +27,7 @@ from stacker.config import TrainConfig
 from stacker.data.workspace import Workspace
 from stacker.exceptions import TrainingError, ValidationError
 from stacker.level0.cache import CACHE_DIR, ImageCache, load_image_cache
-from stacker.level0.device import resolve_device, resolve_precision
+from stacker.level0.device import cpu_threads, resolve_device, resolve_precision
 from stacker.level0.losses import LOSSES
 from stacker.level0.model import check_arch
 from stacker.level0.optim import OPTIMIZERS
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 RUN_JSON = "run.json"
 LOG_FILE = "train.log"
 CHECKPOINT_DIR = "checkpoints"
-RUNTIME_FIELDS = ("workers", "device")  # may differ between a run and its --resume
+RUNTIME_FIELDS = ("workers", "device", "threads")  # may differ between a run and its --resume
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def train_run(workspace: Workspace, config: TrainConfig, *, resume: bool = False
     run_dir = workspace.root / cfg.RUNS_DIR / config.name
     done = _prepare_run_dir(run_dir, config, resume)
     _write_meta(run_dir, workspace, config, done)
-    with _log_to(run_dir / LOG_FILE):
+    with _log_to(run_dir / LOG_FILE), cpu_threads(config.threads):
         log.info("run %s: %s on %s (%s)", config.name, config.arch, device,
                  resolve_precision(config.precision, device))
         cache = load_cache(workspace, config)

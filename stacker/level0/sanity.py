@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from stacker.config import TrainConfig
 from stacker.data.workspace import Workspace
 from stacker.level0.augment import DeviceAugment
 from stacker.level0.checkpoint import seed_for
-from stacker.level0.device import autocast, resolve_device, resolve_precision
+from stacker.level0.device import autocast, cpu_threads, resolve_device, resolve_precision
 from stacker.level0.loader import BatchLoader
 from stacker.level0.losses import create_loss
 from stacker.level0.model import build_model
@@ -44,19 +45,19 @@ def sanity_check(workspace: Workspace, config: TrainConfig) -> SanityResult:
 
     No augmentation (the center crop), constant ``config.lr``, no weight decay.
     """
-    config = resolve_config(config)
+    with cpu_threads(config.threads):
+        return _overfit(workspace, resolve_config(config))
+
+
+def _overfit(workspace: Workspace, config: TrainConfig) -> SanityResult:
     validate_config(config, workspace)
     device = resolve_device(config.device)
     precision = resolve_precision(config.precision, device)
-    data = fold_data(workspace, load_cache(workspace, config), (config.folds or (0,))[0])
-    n = min(len(data.train_rows), config.sanity_batches * config.batch_size)
-    loader = BatchLoader(data.images, data.train_rows[:n], data.y_train[:n], batch_size=config.batch_size,
-                         device=device)
-    augment = DeviceAugment(config.augment, crop_pct=config.crop_pct, channels_last=config.channels_last)
-    batches = [(augment.val(images, config.img_size), targets) for images, targets in loader.epoch()]
+    batches, y = _fixed_batches(workspace, config, device)
+    n = len(y)
     torch.manual_seed(seed_for(config.seed, 0))
-    model = build_model(config.arch, data.y_train.shape[1], pretrained=config.pretrained).to(device)
-    loss_fn = create_loss(config.loss, prevalence=data.y_train[:n].mean(0), beta=workspace.metric.beta,
+    model = build_model(config.arch, y.shape[1], pretrained=config.pretrained).to(device)
+    loss_fn = create_loss(config.loss, prevalence=y.mean(0), beta=workspace.metric.beta,
                           average=workspace.metric.average).to(device)
     optimizer = create_optimizer(config.optimizer, model, lr=config.lr, momentum=config.momentum, weight_decay=0.0)
     losses = []
@@ -74,3 +75,13 @@ def sanity_check(workspace: Workspace, config: TrainConfig) -> SanityResult:
     log.info("sanity: loss %.4f -> %.4f over %d steps on %d images: %s", initial, final, len(losses), n,
              "passed" if passed else "FAILED")
     return SanityResult(passed=passed, initial_loss=initial, final_loss=final, steps=len(losses), n_images=n)
+
+
+def _fixed_batches(workspace: Workspace, config: TrainConfig, device: torch.device) -> tuple[list, np.ndarray]:
+    """The first ``sanity_batches`` batches of the first requested fold's training rows, center-cropped."""
+    data = fold_data(workspace, load_cache(workspace, config), (config.folds or (0,))[0])
+    n = min(len(data.train_rows), config.sanity_batches * config.batch_size)
+    loader = BatchLoader(data.images, data.train_rows[:n], data.y_train[:n], batch_size=config.batch_size,
+                         device=device)
+    augment = DeviceAugment(config.augment, crop_pct=config.crop_pct, channels_last=config.channels_last)
+    return [(augment.val(images, config.img_size), targets) for images, targets in loader.epoch()], data.y_train[:n]

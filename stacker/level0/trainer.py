@@ -240,7 +240,7 @@ class FoldTrainer:
         raise TrainingError(
             f"fold {self.fold}: non-finite loss or gradient at epoch {epoch}, step {step} of that epoch; "
             f"training of this fold stopped and no predictions were written. The last good checkpoint is "
-            f"{last}. Lower --lr, set --grad-clip, or use --precision fp32"
+            f"{last}. Lower --lr or set --grad-clip{'' if self.precision == 'fp32' else ', or use --precision fp32'}"
         )
 
     # ----- validation, early stopping, checkpoints ------------------------
