@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -127,9 +129,11 @@ class Store:
         hashes = self._hashes(names)
         oof = np.empty((len(hashes), self.n_train, len(self.labels)), dtype=np.float32)
         test = np.empty((len(hashes), self.n_test, len(self.labels)), dtype=np.float32)
-        for i, h in enumerate(hashes):
-            read_matrix(self._file(h, "oof"), self.labels, out=oof[i])
-            read_matrix(self._file(h, "test"), self.labels, out=test[i])
+        jobs = [(self._file(h, "oof"), oof[i]) for i, h in enumerate(hashes)]
+        jobs += [(self._file(h, "test"), test[i]) for i, h in enumerate(hashes)]
+        # pyarrow decoding and numpy copies release the GIL: threads overlap them.
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            list(pool.map(lambda job: read_matrix(job[0], self.labels, out=job[1]), jobs))
         return oof, test
 
     # ----- writing ----------------------------------------------------------
