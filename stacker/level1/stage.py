@@ -64,7 +64,13 @@ def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -
     cand_oof, cand_test = bag_matrices(oof, test, names, bags)
     del oof, test
     sync_level1_store(workspace.level1_store(), bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
-    per_label, nested = _select_labels(workspace, config, objective, cand_oof, [b.name for b in bags])
+    folds = workspace.folds if config.nested else None
+    results = select_labels(cand_oof, workspace.y, objective, config, folds)
+    names = [b.name for b in bags]
+    per_label = {label: selector for label, (selector, _) in zip(workspace.labels, results)}
+    nested = None
+    if config.nested:
+        nested = {label: summarise(folds_, names) for label, (_, folds_) in zip(workspace.labels, results)}
     return _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nested)
 
 
@@ -105,9 +111,24 @@ def sync_level1_store(
     return outcome
 
 
-def _select_labels(workspace, config: SelectConfig, objective: Objective, cand_oof: np.ndarray, names: list[str]):
-    """Per-label selection (and nested selection) of every label, in parallel threads, in label order."""
-    y, folds = workspace.y, workspace.folds if config.nested else None
+def select_labels(cand_oof: np.ndarray, y: np.ndarray, objective: Objective, config: SelectConfig,
+                  folds: np.ndarray | None = None) -> list[tuple]:
+    """Fit one selector per label (and nested selections when ``folds`` is given), labels in parallel threads.
+
+    Parameters
+    ----------
+    cand_oof : ndarray of shape (n_candidates, n_samples, n_labels), float32
+    y : ndarray of shape (n_samples, n_labels), 0/1
+    objective : Objective
+    config : SelectConfig
+        ``method`` and its parameters; ``jobs`` threads (None: one per core).
+    folds : ndarray of shape (n_samples,), optional
+        Outer folds for nested selection.
+
+    Returns
+    -------
+    list, one ``(fitted selector, list of FoldSelection or None)`` per label, in label order
+    """
 
     def one(j: int):
         P = np.ascontiguousarray(cand_oof[:, :, j])
@@ -117,13 +138,10 @@ def _select_labels(workspace, config: SelectConfig, objective: Objective, cand_o
             nested = nested_selection(P, y[:, j], folds, lambda: make_selector(config, objective), objective)
         return selector, nested
 
-    labels = workspace.labels
+    n_labels = cand_oof.shape[2]
     with ThreadPoolExecutor(max_workers=config.jobs or os.cpu_count() or 1) as pool:
-        futures = [pool.submit(one, j) for j in range(len(labels))]
-        results = [f.result() for f in progress.track(futures, "selecting per label", total=len(futures))]
-    per_label = {label: selector for label, (selector, _) in zip(labels, results)}
-    nested = {label: summarise(n, names) for label, (_, n) in zip(labels, results)} if folds is not None else None
-    return per_label, nested
+        futures = [pool.submit(one, j) for j in range(n_labels)]
+        return [f.result() for f in progress.track(futures, "selecting per label", total=n_labels)]
 
 
 def make_selector(config: SelectConfig, objective: Objective):
