@@ -77,28 +77,29 @@ def nested_cv(
 
 
 def _run(tasks, features, Y, folds, learner, n_jobs, seed):
-    from joblib import Parallel, delayed
+    """Yield ``fit_fold`` results in task order; every fit single-threaded (BLAS/OpenMP included)."""
+    from joblib import Parallel, delayed, parallel_config
+    from threadpoolctl import threadpool_limits
 
     params = learner.get_params()
     calls = (
         delayed(fit_fold)(type(learner), params, features[j].train, features[j].test, Y[:, j], folds, j, k, seed)
         for j, k in tasks
     )
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
-    yield from progress.track(results, description=f"level-2 {type(learner).__name__} fits", total=len(tasks))
+    # Workers start with one BLAS/OpenMP thread; in-process (n_jobs=1) fits get the same limit here.
+    with threadpool_limits(limits=1), parallel_config(backend="loky", inner_max_num_threads=1):
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
+        yield from progress.track(results, description=f"level-2 {type(learner).__name__} fits", total=len(tasks))
 
 
 def fit_fold(cls: type[Learner], params: dict, X: np.ndarray, X_test: np.ndarray, y: np.ndarray,
              folds: np.ndarray, j: int, k: int, seed: int) -> tuple[int, int, np.ndarray, np.ndarray]:
-    """Fit on the rows outside fold ``k``; predict fold ``k`` and the test rows (one thread)."""
-    from threadpoolctl import threadpool_limits
-
+    """Fit on the rows outside fold ``k``; predict fold ``k`` and the test rows."""
     if "random_state" in params:
         params = {**params, "random_state": fit_seed(seed, j, k)}
     train = folds != k
-    with threadpool_limits(limits=1):
-        model = cls(**params).fit(X[train], y[train])
-        return j, k, model.predict_proba(X[~train]), model.predict_proba(X_test)
+    model = cls(**params).fit(X[train], y[train])
+    return j, k, model.predict_proba(X[~train]), model.predict_proba(X_test)
 
 
 def _check_inputs(features, Y, folds) -> tuple[np.ndarray, np.ndarray]:

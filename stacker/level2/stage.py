@@ -110,7 +110,8 @@ def compare(workspace: Workspace, level1: Level1Outputs, result: NestedResult) -
     scores = {
         "best single": score_matrix(Y, pick_columns(level1.candidate_oof, best), folds, metric),
         "level-1": score_matrix(Y, level1.average_oof, folds, metric),
-        "level-2": score_matrix(Y, result.oof, folds, metric),
+        # float32, as written to oof.parquet: the score of exactly what 'stacker submit' reads.
+        "level-2": score_matrix(Y, result.oof.astype(np.float32), folds, metric),
     }
     return scores, [level1.candidates[m] for m in best]
 

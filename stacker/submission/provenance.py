@@ -8,7 +8,10 @@ held-out fold, all folds pooled; named ``cv_f2`` whatever the beta, with
 (per label, fitted on all rows, applied to the test set), ``models`` (level-1
 candidates used, each with its content hash and its members' OOF-store hashes),
 ``selection`` (the level-1 selection), ``learner`` (level 2: name, params,
-features; ``null`` for the level-1 average), ``honesty``, ``versions``.
+features; ``null`` for the level-1 average), ``stage_scores`` (level 2: the
+out-of-fold scores of the best single model, the level-1 average and level 2
+under both threshold methods, from ``scores.json``; ``null`` otherwise),
+``honesty``, ``versions``.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def model_hashes(workspace: Workspace, names: list[str]) -> dict[str, dict]:
 
 
 def provenance(*, name: str, csv: Path, source: str, method: str, metric: str, evaluation: dict,
-               labels: list[str], selection: dict, models: dict, learner: dict | None, honesty: str) -> dict:
+               labels: list[str], selection: dict, models: dict, learner: dict | None, stage_scores: dict | None,
+               honesty: str) -> dict:
     """The provenance document; ``evaluation`` is one method's ``evaluate_thresholds`` result."""
     return {
         "name": name,
@@ -71,6 +75,7 @@ def provenance(*, name: str, csv: Path, source: str, method: str, metric: str, e
         "models": models,
         "selection": selection,
         "learner": learner,
+        "stage_scores": stage_scores,
         "honesty": honesty,
         "versions": package_versions(),
     }

@@ -52,7 +52,11 @@ def default_name(source: str, method: str) -> str:
 
 
 def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> SubmissionResult:
-    """Write ``submissions/<name>.csv`` and ``<name>.json`` from ``config.source``."""
+    """Write ``submissions/<name>.csv`` and ``<name>.json`` from ``config.source``.
+
+    Everything is read and checked before anything is written; the CSV and
+    the JSON are each written atomically.
+    """
     if config.thresholds not in METHODS:
         raise SubmissionError(f"unknown thresholds method {config.thresholds!r}; choose one of: {', '.join(METHODS)}")
     oof, test = _read_stage(workspace, config.source)
@@ -63,20 +67,27 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     evaluation = evaluate_thresholds(
         workspace.y, oof, workspace.folds.astype(np.int64), metric.beta, metric.average, methods=(config.thresholds,)
     )["methods"][config.thresholds]
-    predictions = apply_thresholds(test, evaluation["thresholds"])
     sample = read_sample(workspace.root / workspace.config.test, workspace.config.id_column)
-    frame = format_submission(sample, predictions, workspace.labels, id_column=workspace.config.id_column,
-                              tags_column=workspace.config.tags_column)
-    csv = write_submission(workspace.submissions_dir / f"{name}.csv", frame)
-    selection = _selection(workspace)
-    used = sorted({m for models in selection_models(selection, workspace.labels).values() for m in models})
-    document = provenance(
-        name=name, csv=csv, source=config.source, method=config.thresholds, metric=metric.name,
-        evaluation=evaluation, labels=workspace.labels, selection=selection,
-        models=model_hashes(workspace, used), learner=_learner(workspace, config.source), honesty=HONESTY,
-    )
+    frame = format_submission(sample, apply_thresholds(test, evaluation["thresholds"]), workspace.labels,
+                              id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)
+    csv = workspace.submissions_dir / f"{name}.csv"
+    document = _provenance(workspace, config, name, csv, evaluation)
+    write_submission(csv, frame)
     json_path = write_provenance(csv.with_suffix(".json"), document)
     return SubmissionResult(csv, json_path, config.thresholds, document["cv_f2"], evaluation["thresholds"])
+
+
+def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path, evaluation: dict) -> dict:
+    from stacker.level1 import load_selection
+
+    selection = load_selection(workspace)
+    used = sorted({m for models in selection_models(selection, workspace.labels).values() for m in models})
+    return provenance(
+        name=name, csv=csv, source=config.source, method=config.thresholds, metric=workspace.metric.name,
+        evaluation=evaluation, labels=workspace.labels, selection=selection,
+        models=model_hashes(workspace, used), learner=_learner(workspace, config.source),
+        stage_scores=_stage_scores(workspace, config.source), honesty=HONESTY,
+    )
 
 
 def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -88,12 +99,6 @@ def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarr
     return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)
 
 
-def _selection(workspace: Workspace) -> dict:
-    from stacker.level1 import load_selection
-
-    return load_selection(workspace)
-
-
 def _learner(workspace: Workspace, source: str) -> dict | None:
     """Level-2 learner, params and features from ``<source>/config.json``; None for level 1."""
     path = workspace.root / source / "config.json"
@@ -102,3 +107,13 @@ def _learner(workspace: Workspace, source: str) -> dict | None:
     saved = json.loads(path.read_text())
     return {"name": saved["config"]["learner"], "params": saved["params"], "features": saved["config"]["features"],
             "seed": saved["config"]["seed"]}
+
+
+def _stage_scores(workspace: Workspace, source: str) -> dict | None:
+    """``{pipeline: {method: out-of-fold score}}`` from ``<source>/scores.json``; None when absent."""
+    path = workspace.root / source / "scores.json"
+    if not path.exists():
+        return None
+    pipelines = json.loads(path.read_text())["pipelines"]
+    return {name: {method: result["out_of_fold"] for method, result in methods.items()}
+            for name, methods in pipelines.items()}

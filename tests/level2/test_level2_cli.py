@@ -20,6 +20,7 @@ def test_fit_l2_prints_the_summary_and_writes_two_submissions(make_level1, capsy
         assert f"l2-logistic-{method}.csv" in out
         provenance = json.loads((ws.submissions_dir / f"l2-logistic-{method}.json").read_text())
         assert provenance["learner"]["params"]["C"] == 0.3 and provenance["learner"]["features"] == "all-labels"
+        assert provenance["cv_f2"] == provenance["stage_scores"]["level-2"][method]  # the same honest number
 
 
 def test_fit_l2_json_output(make_level1, capsys):

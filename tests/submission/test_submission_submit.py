@@ -36,6 +36,7 @@ def test_submit_from_level1_writes_csv_and_provenance(ws):
     honest = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]["smooth"]
     assert doc["cv_f2"] == pytest.approx(honest["out_of_fold"]) == result.cv_f2
     assert doc["metric"] == "f2-samples" and doc["thresholds_method"] == "smooth" and doc["learner"] is None
+    assert doc["stage_scores"] is None
     assert list(doc["thresholds"]) == ws.labels
     assert set(doc["models"]) == {"c2", "c3"}  # the selected candidates, with store and member hashes
     assert doc["models"]["c3"]["content_hash"] == ws.level1_store().entry("c3").content_hash
@@ -107,3 +108,12 @@ def test_cli_submit_and_check(ws, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("SubmissionError: submission ") and err.endswith(
         "id 'test_0' (line 2 of the sample submission) is missing") and "\n" not in err
+
+
+def test_nothing_is_written_when_provenance_cannot_be_built(ws):
+    from stacker.exceptions import StoreError
+
+    (ws.level1_dir / "selection.json").unlink()
+    with pytest.raises(StoreError, match="no level-1 selection .* run 'stacker select' first"):
+        submit(ws, SubmitConfig(source="level1"))
+    assert not (ws.submissions_dir / "l1-greedy.csv").exists()
