@@ -83,7 +83,7 @@ class TrainConfig:
     ``stages`` (``((size, epochs), ...)``, progressive resizing) wins over
     ``img_size``/``epochs`` when given. ``folds=None`` trains every fold.
     ``grad_clip=0`` and ``patience=0`` switch clipping and early stopping off.
-    ``threads`` sets torch's CPU threads for the run (0 keeps torch's default;
+    ``channels_last`` applies on CUDA only. ``threads`` sets torch's CPU threads for the run (0 keeps torch's default;
     1 is fastest for tiny models on busy shared cores).
     """
 

@@ -40,7 +40,7 @@ def run(
     patience: Annotated[int, typer.Option(help="Early-stopping patience in epochs (0: off).")] = D.patience,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = D.device,
     precision: Annotated[str, typer.Option(help="auto (bf16 on CUDA, fp32 on CPU), fp32, bf16, fp16.")] = D.precision,
-    channels_last: Annotated[bool, typer.Option(help="Channels-last memory format.")] = D.channels_last,
+    channels_last: Annotated[bool, typer.Option(help="Channels-last memory format (CUDA only).")] = D.channels_last,
     workers: Annotated[int, typer.Option(help="Threads decoding images into the cache.")] = D.workers,
     threads: Annotated[int, typer.Option(help="torch CPU threads (0: torch's default).")] = D.threads,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run where it stopped.")] = False,

@@ -21,6 +21,13 @@ N_DRAWS = 18  # uniform numbers drawn per image, whatever the policy
 _YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
+def to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Copy a small CPU tensor to ``device`` without stalling a GPU (pinned, non-blocking)."""
+    if device.type != "cuda":
+        return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)
+
+
 def to_float(images: torch.Tensor) -> torch.Tensor:
     """(batch, h, w, 3) uint8 -> (batch, 3, h, w) float32 in [0, 1], channels-last memory."""
     return images.permute(0, 3, 1, 2).float().div_(255.0)
@@ -31,7 +38,7 @@ def warp(x: torch.Tensor, theta: torch.Tensor, size: int) -> torch.Tensor:
 
     ``theta`` maps output coordinates to input ones, both normalised to [-1, 1].
     """
-    grid = F.affine_grid(theta.to(x.device, x.dtype), [x.shape[0], 3, size, size], align_corners=False)
+    grid = F.affine_grid(to_device(theta.to(x.dtype), x.device), [x.shape[0], 3, size, size], align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
@@ -72,14 +79,15 @@ def apply_colour(x: torch.Tensor, u: torch.Tensor, policy: AugmentConfig) -> tor
     hue = (u[:, 16] < policy.hue_p)
     if bright.any():
         factor = torch.where(bright, 1 + (2 * u[:, 13] - 1) * policy.brightness, 1.0)
-        x = x * factor.to(x.device).view(-1, 1, 1, 1)
+        x = x * to_device(factor, x.device).view(-1, 1, 1, 1)
     if contrast.any():
-        factor = torch.where(contrast, 1 + (2 * u[:, 15] - 1) * policy.contrast, 1.0).to(x.device).view(-1, 1, 1, 1)
-        grey = (x * _YIQ[0].to(x.device).view(1, 3, 1, 1)).sum(1, keepdim=True).mean((2, 3), keepdim=True)
-        x = (x - grey) * factor + grey
+        factor = to_device(torch.where(contrast, 1 + (2 * u[:, 15] - 1) * policy.contrast, 1.0), x.device)
+        luma = to_device(_YIQ[0], x.device).view(1, 3, 1, 1)
+        grey = (x * luma).sum(1, keepdim=True).mean((2, 3), keepdim=True)
+        x = (x - grey) * factor.view(-1, 1, 1, 1) + grey
     if hue.any():
         angle = torch.where(hue, (2 * u[:, 17] - 1) * math.radians(policy.hue_deg), 0.0)
-        x = torch.einsum("bij,bjhw->bihw", hue_matrices(angle).to(x.device), x)
+        x = torch.einsum("bij,bjhw->bihw", to_device(hue_matrices(angle), x.device), x)
     return x.clamp_(0.0, 1.0) if (bright.any() or contrast.any() or hue.any()) else x
 
 
@@ -104,14 +112,15 @@ class DeviceAugment:
         Train-time transforms and their probabilities.
     crop_pct : float
         Fraction of the image kept by the validation center crop.
-    channels_last : bool
-        Return channels-last memory (faster convolutions on GPUs).
+    memory_format : torch.memory_format
+        Memory layout of the returned batches (channels-last for GPUs).
     """
 
-    def __init__(self, policy: AugmentConfig, *, crop_pct: float, channels_last: bool = True) -> None:
+    def __init__(self, policy: AugmentConfig, *, crop_pct: float,
+                 memory_format: torch.memory_format = torch.contiguous_format) -> None:
         self.policy = policy
         self.crop_pct = crop_pct
-        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.memory_format = memory_format
 
     def train(self, images: torch.Tensor, size: int, generator: torch.Generator) -> torch.Tensor:
         """(batch, h, w, 3) uint8 -> augmented (batch, 3, size, size) float in [0, 1]."""

@@ -65,9 +65,10 @@ class BatchLoader:
     def epoch(self, generator: torch.Generator | None = None) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         """Yield one epoch of (images (b, h, w, 3) uint8, targets (b, n_labels) float32) on the device."""
         batches = self.order(generator)
+        gather = _CudaGather(self) if self.device.type == "cuda" else self._gather_cpu
         out: queue.Queue = queue.Queue(maxsize=max(1, self.prefetch))
         stop = threading.Event()
-        thread = threading.Thread(target=self._produce, args=(batches, out, stop), daemon=True)
+        thread = threading.Thread(target=self._produce, args=(gather, batches, out, stop), daemon=True)
         thread.start()
         try:
             while True:
@@ -83,9 +84,8 @@ class BatchLoader:
             stop.set()
             thread.join()
 
-    def _produce(self, batches: list[np.ndarray], out: queue.Queue, stop: threading.Event) -> None:
+    def _produce(self, gather, batches: list[np.ndarray], out: queue.Queue, stop: threading.Event) -> None:
         try:
-            gather = _CudaGather(self) if self.device.type == "cuda" else self._gather_cpu
             for positions in batches:
                 item = gather(positions)
                 while not stop.is_set():
@@ -107,7 +107,10 @@ class BatchLoader:
 
 
 class _CudaGather:
-    """Gathers into a ring of pinned buffers and copies to the GPU on a side stream."""
+    """Gathers into a ring of pinned buffers and copies to the GPU on a side stream.
+
+    Built on the consuming thread (it records that thread's stream), called on the producer's.
+    """
 
     def __init__(self, loader: BatchLoader) -> None:
         self.loader = loader

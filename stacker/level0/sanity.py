@@ -17,7 +17,7 @@ from stacker.config import TrainConfig
 from stacker.data.workspace import Workspace
 from stacker.level0.augment import DeviceAugment
 from stacker.level0.checkpoint import seed_for
-from stacker.level0.device import autocast, cpu_threads, resolve_device, resolve_precision
+from stacker.level0.device import autocast, cpu_threads, memory_format, resolve_device, resolve_precision
 from stacker.level0.loader import BatchLoader
 from stacker.level0.losses import create_loss
 from stacker.level0.model import build_model
@@ -57,6 +57,7 @@ def _overfit(workspace: Workspace, config: TrainConfig) -> SanityResult:
     n = len(y)
     torch.manual_seed(seed_for(config.seed, 0))
     model = build_model(config.arch, y.shape[1], pretrained=config.pretrained).to(device)
+    model = model.to(memory_format=memory_format(config.channels_last, device))
     loss_fn = create_loss(config.loss, prevalence=y.mean(0), beta=workspace.metric.beta,
                           average=workspace.metric.average).to(device)
     optimizer = create_optimizer(config.optimizer, model, lr=config.lr, momentum=config.momentum, weight_decay=0.0)
@@ -83,5 +84,6 @@ def _fixed_batches(workspace: Workspace, config: TrainConfig, device: torch.devi
     n = min(len(data.train_rows), config.sanity_batches * config.batch_size)
     loader = BatchLoader(data.images, data.train_rows[:n], data.y_train[:n], batch_size=config.batch_size,
                          device=device)
-    augment = DeviceAugment(config.augment, crop_pct=config.crop_pct, channels_last=config.channels_last)
+    augment = DeviceAugment(config.augment, crop_pct=config.crop_pct,
+                            memory_format=memory_format(config.channels_last, device))
     return [(augment.val(images, config.img_size), targets) for images, targets in loader.epoch()], data.y_train[:n]

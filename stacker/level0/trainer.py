@@ -21,7 +21,7 @@ from stacker.data.metric import MetricSpec
 from stacker.exceptions import TrainingError
 from stacker.level0.augment import DeviceAugment
 from stacker.level0.checkpoint import load_checkpoint, rng_state, save_checkpoint, seed_for, set_rng_state
-from stacker.level0.device import autocast, grad_scaler, resolve_precision
+from stacker.level0.device import autocast, grad_scaler, memory_format, resolve_precision
 from stacker.level0.loader import BatchLoader
 from stacker.level0.losses import create_loss
 from stacker.level0.model import build_model, set_backbone_trainable
@@ -100,6 +100,7 @@ class FoldTrainer:
         self.metric = metric
         self.device = device
         self.precision = resolve_precision(config.precision, device)
+        self.memory_format = memory_format(config.channels_last, device)
         self.last_path = checkpoint_dir / f"fold{fold}_last.pt"
         self.best_path = checkpoint_dir / f"fold{fold}_best.pt"
         self.on_epoch_end = on_epoch_end
@@ -125,15 +126,14 @@ class FoldTrainer:
         c = self.config
         torch.manual_seed(seed_for(c.seed, self.fold))
         self.model = build_model(c.arch, self.data.y_train.shape[1], pretrained=c.pretrained).to(self.device)
-        if c.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.model = self.model.to(memory_format=self.memory_format)
         self.forward = torch.compile(self.model) if c.compile else self.model
         self.loss_fn = create_loss(c.loss, prevalence=self.data.y_train.mean(0), beta=self.metric.beta,
                                    average=self.metric.average).to(self.device)
         self.optimizer = create_optimizer(c.optimizer, self.model, lr=c.lr, momentum=c.momentum,
                                           weight_decay=c.weight_decay)
         self.scaler = grad_scaler(self.device, self.precision)
-        self.augment = DeviceAugment(c.augment, crop_pct=c.crop_pct, channels_last=c.channels_last)
+        self.augment = DeviceAugment(c.augment, crop_pct=c.crop_pct, memory_format=self.memory_format)
         self.train_loader = BatchLoader(self.data.images, self.data.train_rows, self.data.y_train,
                                         batch_size=c.batch_size, device=self.device, shuffle=True, drop_last=True)
         self.val_loader = BatchLoader(self.data.images, self.data.val_rows, self.data.y_val,
@@ -293,12 +293,11 @@ class FoldTrainer:
         """TTA probabilities of cache ``rows``, shape (n_rows, n_labels), float32; non-finite raises."""
         self.model.eval()
         loader = BatchLoader(self.data.images, rows, None, batch_size=self.config.batch_size, device=self.device)
-        fmt = torch.channels_last if self.config.channels_last else torch.contiguous_format
         out = [torch.zeros(0, self.data.y_train.shape[1])]
         for images, _ in loader.epoch():
             with autocast(self.device, self.precision):
                 p = predict_tta(self.forward, images, name=self.config.tta, size=size,
-                                crop_pct=self.config.crop_pct, memory_format=fmt)
+                                crop_pct=self.config.crop_pct, memory_format=self.memory_format)
             out.append(p.float().cpu())
         probs = torch.cat(out).numpy().astype(np.float32)
         if not np.isfinite(probs).all():
