@@ -1,11 +1,11 @@
 """The ``select`` stage: OOF store in, bags + per-label selection + level-1 matrices out.
 
 A thin runner around the array-only pieces: load the runs, bag them
-(:mod:`~stacker.level1.bagging`), rebuild the level-1 store to exactly the
-current candidates, select per label (labels in parallel threads; the
-selectors release the GIL in numpy), optionally repeat selection nested in the
-workspace folds, then write ``selection.json``, ``oof.parquet`` and
-``test.parquet`` (:mod:`~stacker.level1.outputs`).
+(:mod:`~stacker.level1.bagging`), select per label (labels in parallel
+threads; numpy releases the GIL), optionally repeat selection nested in the
+workspace folds; then rebuild the level-1 store to exactly the current
+candidates and write ``oof.parquet``, ``test.parquet`` and, last,
+``selection.json`` (:mod:`~stacker.level1.outputs`).
 """
 
 from __future__ import annotations
@@ -63,14 +63,15 @@ def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -
     bags = plan_bags(entries, config.bag, scores=scores, top=config.bag_top)
     cand_oof, cand_test = bag_matrices(oof, test, names, bags)
     del oof, test
-    sync_level1_store(workspace.level1_store(), bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
     folds = workspace.folds if config.nested else None
     results = select_labels(cand_oof, workspace.y, objective, config, folds)
-    names = [b.name for b in bags]
+    # Files change only once selection has succeeded; selection.json is written last.
+    sync_level1_store(workspace.level1_store(), bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
+    bag_names = [b.name for b in bags]
     per_label = {label: selector for label, (selector, _) in zip(workspace.labels, results)}
     nested = None
     if config.nested:
-        nested = {label: summarise(folds_, names) for label, (_, folds_) in zip(workspace.labels, results)}
+        nested = {label: summarise(folds_, bag_names) for label, (_, folds_) in zip(workspace.labels, results)}
     return _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nested)
 
 
@@ -107,7 +108,7 @@ def sync_level1_store(
         result = store.add(bag.name, oof[b], test[b], arch=bag.arch, variant=bag.variant, kind="bag",
                            meta=meta, replace=True)
         outcome.setdefault(result, []).append(bag.name)
-    logger.info("level-1 store %s: %s", store.root, {k: len(v) for k, v in outcome.items()})
+    logger.info("level-1 store %s: %s", store.root, ", ".join(f"{len(v)} {k}" for k, v in outcome.items() if v))
     return outcome
 
 
