@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 RUN_JSON = "run.json"
 LOG_FILE = "train.log"
 CHECKPOINT_DIR = "checkpoints"
-RUNTIME_FIELDS = ("workers", "device", "threads")  # may differ between a run and its --resume
+RUNTIME_FIELDS = ("workers", "device", "threads", "folds")  # may differ between a run and its --resume
 
 
 @dataclass(frozen=True)
@@ -157,8 +157,8 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> dict[i
         (run_dir / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
         return {}
     if not resume:
-        raise TrainingError(f"run folder {run_dir} already exists; pass --resume to continue it, "
-                            f"--name to start another run, or delete the folder")
+        raise TrainingError(f"run folder {run_dir} already exists; pass --resume to continue it (or to add "
+                            f"folds to it), --name to start another run, or delete the folder")
     old = json.loads(meta_path.read_text())
     diff = _config_diff(old.get("config", {}), _jsonable(asdict(config)))
     if diff:
@@ -198,11 +198,10 @@ def _write_table(path: Path, workspace: Workspace, ids: np.ndarray, values: np.n
 
 
 def _write_meta(run_dir: Path, workspace: Workspace, config: TrainConfig, folds: dict[int, dict]) -> None:
-    requested = list(config.folds or range(workspace.n_folds))
     meta = {
         "arch": config.arch, "variant": config.variant, "seed": config.seed, "name": config.name,
         "labels": workspace.labels, "metric": workspace.metric.name, "stacker_version": __version__,
-        "complete": all(k in folds for k in requested), "config": _jsonable(asdict(config)),
+        "complete": all(k in folds for k in range(workspace.n_folds)), "config": _jsonable(asdict(config)),
         "folds": {str(k): folds[k] for k in sorted(folds)},
     }
     tmp = run_dir / (RUN_JSON + ".tmp")
