@@ -12,6 +12,7 @@ from stacker.exceptions import RegistryError, ValidationError
 from stacker.level1 import (
     BeamSelector, GreedySelector, RandomGreedySelector, create_objective, create_selector, list_methods, subset_mean,
 )
+from stacker.level1 import additions
 from stacker.level1.objectives import Objective
 
 OBJECTIVES = ["fbeta", "logloss", "auc"]
@@ -126,14 +127,28 @@ def test_each_step_scores_all_candidates_in_one_objective_call():
         def __init__(self):
             self.calls = []
 
-        def score(self, y, P):
-            self.calls.append(len(P))
-            return create_objective("logloss").score(y, P)
+        def bind(self, y):
+            inner = create_objective("logloss").bind(y)
+
+            def score(P):
+                self.calls.append(len(P))
+                return inner(P)
+
+            return score
 
     P, y = problem(5, n_models=12)
     spy = Spy()
     fitted = GreedySelector(spy, per_label=3).fit(P, y)
     assert len(spy.calls) <= 3 and spy.calls[0] == 12 and sum(spy.calls) == fitted.n_evaluations_
+
+
+@pytest.mark.parametrize("objective", OBJECTIVES)
+def test_scores_do_not_depend_on_the_block_size(objective, monkeypatch):
+    P, y = problem(6, n_models=11)
+    whole = BeamSelector(objective, per_label=3, beam_width=3).fit(P, y)
+    monkeypatch.setattr(additions, "CHUNK_CELLS", 2 * P.shape[1])  # two candidates per objective call
+    blocks = BeamSelector(objective, per_label=3, beam_width=3).fit(P, y)
+    assert blocks.selected_.tolist() == whole.selected_.tolist() and blocks.trace_ == whole.trace_
 
 
 def test_fit_does_not_change_parameters_or_inputs():
