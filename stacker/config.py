@@ -82,8 +82,8 @@ class TrainConfig:
 
     ``stages`` (``((size, epochs), ...)``, progressive resizing) wins over
     ``img_size``/``epochs`` when given. ``folds=None`` trains every fold.
-    ``grad_clip=0`` and ``patience=0`` switch clipping and early stopping off.
-    ``channels_last`` applies on CUDA only. ``threads`` sets torch's CPU threads for the run (0 keeps torch's default;
+    ``grad_clip=0`` and ``patience=0`` switch clipping and early stopping off;
+    patience counts epochs of the last stage only. ``channels_last`` applies on CUDA only. ``threads`` sets torch's CPU threads for the run (0 keeps torch's default;
     1 is fastest for tiny models on busy shared cores).
     """
 
@@ -220,3 +220,42 @@ class SubmitConfig:
     name: str | None = None
 
 # --- report / demo ---
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """``stacker report``: figures and tables of every stage that has run, written to ``report/``.
+
+    ``max_models``: models shown in the leaderboard and similarity heatmaps (best
+    mean F-beta first). ``bins``: histogram bins on [0, 1]. ``dpi``: PNG resolution.
+    """
+
+    max_models: int = 24
+    bins: int = 20
+    dpi: int = 110
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """``stacker demo``: the digits-mosaic task, end to end.
+
+    ``n_train``/``n_test``: mosaics written; ``k``: folds; ``epochs``: per CNN
+    fold; ``cnn_runs``: level-0 CNN runs as ``(arch, variant, seed)``;
+    ``sklearn_models``: names in ``stacker.demo.sklearn_runs.demo_models``;
+    ``learners``: level-2 learners fitted; ``threads``: torch CPU threads per
+    CNN run (0: torch's default); ``jobs``: level-2 parallel fits.
+    """
+
+    n_train: int = 2000
+    n_test: int = 600
+    k: int = 5
+    epochs: int = 12
+    cnn_runs: tuple[tuple[str, str, int], ...] = (
+        ("test_resnet", "original", 0), ("test_resnet", "original", 1), ("test_resnet", "edges", 0),
+        ("test_convnext", "original", 0),
+    )
+    sklearn_models: tuple[str, ...] = ("logistic", "extra-trees", "lightgbm")
+    learners: tuple[str, ...] = ("logistic", "lightgbm")
+    seed: int = 0
+    threads: int = 0
+    jobs: int = 2

@@ -66,21 +66,28 @@ def run(
     )
     ws = Workspace.load(workspace)
     if sanity:
-        check = sanity_check(ws, config)
-        if json_out:
-            print_json(check.__dict__)
-        else:
-            verdict = "[green]passed[/green]" if check.passed else "[red]FAILED[/red]"
-            console.print(f"sanity: loss {check.initial_loss:.4f} -> {check.final_loss:.4f} over {check.steps} "
-                          f"steps on {check.n_images} images: {verdict}")
-        return 0 if check.passed else 1
+        return _report_sanity(sanity_check(ws, config), json_out)
     result = train_run(ws, config, resume=resume)
+    _report_run(result, ws.metric.name, json_out)
+    return 0
+
+
+def _report_sanity(check, json_out: bool) -> int:
+    if json_out:
+        print_json(check.__dict__)
+    else:
+        verdict = "[green]passed[/green]" if check.passed else "[red]FAILED[/red]"
+        console.print(f"sanity: loss {check.initial_loss:.4f} -> {check.final_loss:.4f} over {check.steps} "
+                      f"steps on {check.n_images} images: {verdict}")
+    return 0 if check.passed else 1
+
+
+def _report_run(result, metric: str, json_out: bool) -> None:
     if json_out:
         print_json({"name": result.name, "path": str(result.path), "val_scores": result.val_scores,
                     "images_per_s": result.images_per_s})
-        return 0
+        return
     rows = [(k, s["val_score"], s["best_epoch"], s["epochs_run"], f"{s['images_per_s']:.0f}")
             for k, s in sorted(result.folds.items())]
-    print_table(f"run {result.name}", ["fold", f"val {ws.metric.name}", "best epoch", "epochs", "img/s"], rows)
+    print_table(f"run {result.name}", ["fold", f"val {metric}", "best epoch", "epochs", "img/s"], rows)
     console.print(f"wrote {result.path}")
-    return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,20 +56,17 @@ def image_extension(folder: Path, first_id: str, configured: str | None = None) 
     )
 
 
-def image_paths(folder: Path, ids: list[str], ext: str) -> list[Path]:
-    """``<folder>/<id>.<ext>`` for every id; a missing file raises TrainingError naming id and path."""
-    paths = [folder / f"{i}.{ext}" for i in ids]
-    for image_id, path in zip(ids, paths):
-        if not path.is_file():
-            raise TrainingError(f"image for id {image_id!r} not found: {path}")
-    return paths
+def fingerprint(paths: list[Path], ids: list[str], size: int) -> str:
+    """Hash of the file names, byte sizes and modification times, and the cache size.
 
-
-def fingerprint(paths: list[Path], size: int) -> str:
-    """Hash of the file names, byte sizes and modification times, and the cache size."""
+    A missing file raises TrainingError naming its id and path.
+    """
     digest = hashlib.sha256(f"size={size}\n".encode())
-    for path in paths:
-        stat = path.stat()
+    for image_id, path in zip(ids, paths):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            raise TrainingError(f"image for id {image_id!r} not found: {path}") from None
         digest.update(f"{path.name}\t{stat.st_size}\t{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
@@ -97,8 +95,9 @@ def load_image_cache(
     ids = [str(i) for i in ids]
     if not ids:
         raise TrainingError(f"no images to cache for {folder}")
-    paths = image_paths(folder, ids, image_extension(folder, ids[0], ext))
-    key = fingerprint(paths, size)
+    suffix = image_extension(folder, ids[0], ext)
+    paths = [folder / f"{i}.{suffix}" for i in ids]
+    key = fingerprint(paths, ids, size)
     array_path, index_path = cache_dir / f"{name}.npy", cache_dir / f"{name}.json"
     if _is_fresh(index_path, array_path, key, ids):
         return ImageCache(np.load(array_path, mmap_mode="r"), tuple(ids), array_path)
@@ -120,7 +119,7 @@ def _is_fresh(index_path: Path, array_path: Path, key: str, ids: list[str]) -> b
 
 def _build(paths: list[Path], ids: list[str], size: int, array_path: Path, workers: int) -> None:
     array_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = array_path.with_name(array_path.stem + ".tmp.npy")
+    tmp = array_path.with_name(f"{array_path.stem}.{os.getpid()}.tmp.npy")  # concurrent builders do not collide
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(paths), size, size, 3))
     chunks = [range(s, min(s + _CHUNK, len(paths))) for s in range(0, len(paths), _CHUNK)]
     with ThreadPoolExecutor(max(1, workers)) as pool:
@@ -149,6 +148,6 @@ def decode_image(path: Path, image_id: str, size: int) -> np.ndarray:
 
 
 def _write_json(path: Path, payload: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload))
     tmp.replace(path)

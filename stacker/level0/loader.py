@@ -107,7 +107,7 @@ class BatchLoader:
 
 
 class _CudaGather:
-    """Gathers into a ring of pinned buffers and copies to the GPU on a side stream.
+    """Gathers into a pinned buffer and copies it to the GPU on a side stream.
 
     Built on the consuming thread (it records that thread's stream), called on the producer's.
     """
@@ -115,15 +115,13 @@ class _CudaGather:
     def __init__(self, loader: BatchLoader) -> None:
         self.loader = loader
         shape = (loader.batch_size, *loader.images.shape[1:])
-        self.buffers = [torch.empty(shape, dtype=torch.uint8).pin_memory() for _ in range(2)]
+        self.buffer = torch.empty(shape, dtype=torch.uint8, pin_memory=True)
         self.stream = torch.cuda.Stream(loader.device)
         self.consumer = torch.cuda.current_stream(loader.device)
-        self.turn = 0
 
     def __call__(self, positions: np.ndarray) -> tuple[torch.Tensor, torch.Tensor | None]:
         loader = self.loader
-        buffer = self.buffers[self.turn][: len(positions)]
-        self.turn = 1 - self.turn
+        buffer = self.buffer[: len(positions)]
         np.take(loader.images, loader.rows[positions], axis=0, out=buffer.numpy(), mode="clip")
         with torch.cuda.stream(self.stream):
             images = buffer.to(loader.device, non_blocking=True)

@@ -20,6 +20,7 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
+import torch
 
 from stacker import __version__
 from stacker import config as cfg
@@ -109,6 +110,8 @@ def train_run(workspace: Workspace, config: TrainConfig, *, resume: bool = False
     config = resolve_config(config)
     validate_config(config, workspace)
     device = resolve_device(config.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes per stage: let cuDNN pick the fastest kernels
     run_dir = workspace.root / cfg.RUNS_DIR / config.name
     done = _prepare_run_dir(run_dir, config, resume)
     _write_meta(run_dir, workspace, config, done)
@@ -159,7 +162,10 @@ def _prepare_run_dir(run_dir: Path, config: TrainConfig, resume: bool) -> dict[i
     if not resume:
         raise TrainingError(f"run folder {run_dir} already exists; pass --resume to continue it (or to add "
                             f"folds to it), --name to start another run, or delete the folder")
-    old = json.loads(meta_path.read_text())
+    try:
+        old = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise TrainingError(f"--resume: {meta_path} is not valid JSON ({e}); delete the run folder to restart") from e
     diff = _config_diff(old.get("config", {}), _jsonable(asdict(config)))
     if diff:
         raise TrainingError(f"--resume: {run_dir} was trained with different settings ({'; '.join(diff[:5])}); "

@@ -16,6 +16,7 @@ from typing import Callable
 import numpy as np
 import torch
 
+from stacker import progress
 from stacker.config import TrainConfig
 from stacker.data.metric import MetricSpec
 from stacker.exceptions import TrainingError
@@ -66,11 +67,15 @@ class FoldResult:
 
     def summary(self) -> dict:
         """JSON-ready summary (no arrays)."""
-        steady = [h["images_per_s"] for h in self.history[1:]] or [h["images_per_s"] for h in self.history]
+        steady = self.history[1:] or self.history  # the first epoch pays for warm-up
+
+        def median(key: str) -> float:
+            return float(np.median([h[key] for h in steady])) if steady else 0.0
+
         return {
             "val_score": self.val_score, "threshold": self.threshold, "best_epoch": self.best_epoch,
             "epochs_run": len(self.history), "stopped_early": self.stopped_early,
-            "images_per_s": float(np.median(steady)) if steady else 0.0, "history": self.history,
+            "images_per_s": median("images_per_s"), "data_wait": median("data_wait"), "history": self.history,
         }
 
 
@@ -113,7 +118,8 @@ class FoldTrainer:
         self._build()
         if resume and self.last_path.exists():
             self._restore(load_checkpoint(self.last_path))
-        for epoch in range(self.epoch, len(self.sizes)):
+        epochs = range(self.epoch, len(self.sizes))
+        for epoch in progress.track(epochs, f"fold {self.fold}", total=len(epochs)):
             if self.early["stopped"]:
                 break
             record = self._run_epoch(epoch)
