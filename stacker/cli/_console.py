@@ -38,7 +38,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(f"{v:.4f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(table)
+    # A terminal wraps to its width; a pipe or file gets the table's natural width.
+    (console if console.is_terminal else Console(width=100_000)).print(table)
 
 
 def print_json(obj: Any) -> None:
