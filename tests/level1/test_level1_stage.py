@@ -169,3 +169,18 @@ def test_cli_select_as_a_real_subprocess(make_store):
                            "--json"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == load_selection(ws)
+
+
+def test_sync_level1_store_outcomes(make_store):
+    from stacker.level1 import Bag
+    from stacker.level1.stage import sync_level1_store
+
+    ws = make_store(n_runs=2)
+    store, hashes = ws.level1_store(), {e.name: e.content_hash for e in ws.store().entries()}
+    oof, test = ws.store().load(["m0", "m1"])
+    bags = [Bag("m0", "arch0", None, ("m0",)), Bag("m1", "arch1", None, ("m1",))]
+    assert sync_level1_store(store, bags, oof, test, hashes) == {"deleted": [], "added": ["m0", "m1"]}
+    assert sync_level1_store(store, bags, oof, test, hashes) == {"deleted": [], "unchanged": ["m0", "m1"]}
+    outcome = sync_level1_store(store, bags[1:], oof[::-1][1:], test[::-1][1:], hashes)
+    assert outcome == {"deleted": ["m0"], "replaced": ["m1"]}
+    assert store.names() == ["m1"]
