@@ -66,6 +66,8 @@ def nested_cv(
     seed : int, default 0
     """
     Y, folds = _check_inputs(features, Y, folds)
+    if n_jobs == 0 or seed < 0:
+        raise ValidationError(f"jobs must be >= 1 (or -1 for every core) and seed >= 0; found jobs={n_jobs}, seed={seed}")
     n_folds, n_labels = int(folds.max()) + 1, Y.shape[1]
     tasks = [(j, k) for j in range(n_labels) for k in range(n_folds)]
     oof = np.full(Y.shape, np.nan)

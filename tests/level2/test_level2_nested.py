@@ -152,6 +152,10 @@ def test_bad_folds_are_refused():
         nested_cv(features, Y, np.zeros(60, dtype=int), create_learner("logistic"))
     with pytest.raises(ValidationError, match="one fold id >= 0 per row"):
         nested_cv(features, Y, np.arange(59) % 2, create_learner("logistic"))
+    with pytest.raises(ValidationError, match="jobs must be >= 1 .* found jobs=0, seed=0"):
+        nested_cv(features, Y, np.arange(60) % 2, create_learner("logistic"), n_jobs=0)
+    with pytest.raises(ValidationError, match="found jobs=1, seed=-1"):
+        nested_cv(features, Y, np.arange(60) % 2, create_learner("logistic"), seed=-1)
 
 
 def test_score_matrix_overall_matches_evaluate_thresholds():
