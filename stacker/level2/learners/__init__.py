@@ -7,7 +7,8 @@ A flat family (one learner per file) behind a registry, like timm's models::
     create_learner("lightgbm", num_leaves=7).fit(X, y).predict_proba(X)
 
 A new learner subclasses :class:`Learner`, takes keyword-only parameters (with
-Kaggle defaults for a few dozen probability features) and is decorated with
+Kaggle defaults for a few dozen probability features, and a ``random_state``
+that nested CV sets per fit), runs single-threaded, and is decorated with
 ``@register_learner("name")``; the CLI's ``--learner`` choices and the tests
 pick it up from there.
 """
