@@ -45,15 +45,14 @@ class XGBoostLearner(Learner):
             "colsample_bytree": self.colsample_bytree, "lambda": self.reg_lambda, "seed": self.random_state,
             "nthread": 1, "tree_method": "hist", "verbosity": 0,
         }
-        data = xgboost.DMatrix(X.astype(np.float32), label=y, nthread=1)
-        self.booster_ = xgboost.train(params, data, num_boost_round=self.n_estimators)
+        self.booster_ = xgboost.train(params, _matrix(X, y), num_boost_round=self.n_estimators)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
-        return self.booster_.predict(xgboost_matrix(X))
+        return self.booster_.predict(_matrix(X))
 
 
-def xgboost_matrix(X: np.ndarray):
-    """A single-threaded DMatrix of ``X`` (float32)."""
+def _matrix(X: np.ndarray, y: np.ndarray | None = None):
+    """A float32 DMatrix of ``X`` (and labels ``y``), built with one thread."""
     import xgboost
 
-    return xgboost.DMatrix(X.astype(np.float32), nthread=1)
+    return xgboost.DMatrix(X.astype(np.float32), label=y, nthread=1)
