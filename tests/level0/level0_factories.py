@@ -1,4 +1,8 @@
-"""Tiny image workspaces and configs for the level-0 trainer tests (PNG/JPEG files written with PIL)."""
+"""Tiny image workspaces and configs for the level-0 trainer tests (PNG/JPEG files written with PIL).
+
+A plain module, not a conftest.py: other test areas import their factories as `conftest`.
+Configs run torch single-threaded (tiny models gain nothing from threads on busy shared cores).
+"""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def image_workspace(root: Path, *, n_train: int = 32, n_test: int = 8, n_labels:
 
 TINY = TrainConfig(
     arch="test_resnet", img_size=24, epochs=2, batch_size=8, lr=0.05, optimizer="sgd", warmup_epochs=0,
-    tta="none", device="cpu", workers=2, loss="bce", patience=0, cache_size=32, channels_last=False,
+    tta="none", device="cpu", workers=2, threads=1, loss="bce", patience=0, cache_size=32, channels_last=False,
     augment=AugmentConfig(rrc_scale=(0.6, 1.0)),
 )
 

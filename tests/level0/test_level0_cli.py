@@ -14,7 +14,7 @@ from stacker.level0 import sanity_check, train_run
 from stacker.level0.run import parse_folds, resolve_config
 
 TINY_ARGS = ["--arch", "test_resnet", "--img-size", "24", "--epochs", "1", "--batch-size", "8", "--device", "cpu",
-             "--loss", "bce", "--tta", "flip", "--no-channels-last", "--workers", "1"]
+             "--loss", "bce", "--tta", "flip", "--no-channels-last", "--workers", "1", "--threads", "1"]
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ def test_resume_after_a_kill_gives_the_uninterrupted_weights(tmp_path, kill_epoc
     resumed = train_run(workspace, resumed_config, resume=True)
     a, b = checkpoint(straight.path), checkpoint(resumed.path)
     assert a["epoch"] == b["epoch"] == 3
+    assert [h["size"] for h in b["history"]] == [16, 16, 24]  # progressive resizing survived the restart
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
     for state_a, state_b in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
