@@ -71,8 +71,9 @@ def _print_report(report, metric: str) -> None:
     print_table(title, columns, rows)
     if nested:
         mean = nested["mean"]
+        optimism = mean["in_sample"] - mean["held_out"]
         console.print(f"nested over {nested['folds']} folds: mean in-sample {mean['in_sample']:.4f}, "
-                      f"held-out {mean['held_out']:.4f} (selection optimism {mean['in_sample'] - mean['held_out']:+.4f})")
+                      f"held-out {mean['held_out']:.4f} (selection optimism {optimism:+.4f})")
     paths = report.paths
     console.print(f"wrote {paths['selection']}, {paths['oof'].name}, {paths['test'].name}; "
                   f"level-1 store {paths['store']}")

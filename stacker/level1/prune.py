@@ -41,7 +41,9 @@ def parse_quantile(text: str) -> float:
     except ValueError:
         q = float("nan")
     if not 0 < q < 1:
-        raise ValidationError(f"--below must be 'median' or a quantile strictly between 0 and 1 (e.g. 0.25); found {text!r}")
+        raise ValidationError(
+            f"--below must be 'median' or a quantile strictly between 0 and 1 (e.g. 0.25); found {text!r}"
+        )
     return q
 
 

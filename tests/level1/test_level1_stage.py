@@ -13,7 +13,6 @@ from stacker.exceptions import RegistryError, StoreError, ValidationError
 from stacker.level1 import load_level1_matrices, load_selection, prune_store, run_selection, subset_mean
 from stacker.level1.prune import below_every_label, parse_quantile
 from stacker.oof import collect_runs
-from stacker.oof.matrix import read_matrix
 from stacker.thresholds import fbeta_score
 from conftest import write_run
 
