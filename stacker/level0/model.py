@@ -76,3 +76,18 @@ def set_backbone_trainable(model: ImageClassifier, trainable: bool) -> None:
     for parameter in model.backbone.parameters():
         if id(parameter) not in head:
             parameter.requires_grad_(trainable)
+
+
+@torch.no_grad()
+def check_input_size(model: ImageClassifier, arch: str, size: int, device: torch.device) -> None:
+    """Raise TrainingError if ``model`` cannot take (size x size) images (a dry forward in eval mode)."""
+    was_training = model.training
+    try:
+        model.eval()(torch.zeros(2, 3, size, size, device=device))
+    except RuntimeError as e:
+        raise TrainingError(
+            f"{arch} cannot take {size}x{size} images ({str(e).splitlines()[0]}); use a larger --img-size "
+            f"(or --stages sizes) or another --arch"
+        ) from e
+    finally:
+        model.train(was_training)

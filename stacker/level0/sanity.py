@@ -20,7 +20,7 @@ from stacker.level0.checkpoint import seed_for
 from stacker.level0.device import autocast, cpu_threads, memory_format, resolve_device, resolve_precision
 from stacker.level0.loader import BatchLoader
 from stacker.level0.losses import create_loss
-from stacker.level0.model import build_model
+from stacker.level0.model import build_model, check_input_size
 from stacker.level0.optim import create_optimizer
 from stacker.level0.run import load_cache, fold_data, resolve_config, validate_config
 
@@ -58,6 +58,7 @@ def _overfit(workspace: Workspace, config: TrainConfig) -> SanityResult:
     torch.manual_seed(seed_for(config.seed, 0))
     model = build_model(config.arch, y.shape[1], pretrained=config.pretrained).to(device)
     model = model.to(memory_format=memory_format(config.channels_last, device))
+    check_input_size(model, config.arch, config.img_size, device)
     loss_fn = create_loss(config.loss, prevalence=y.mean(0), beta=workspace.metric.beta,
                           average=workspace.metric.average).to(device)
     optimizer = create_optimizer(config.optimizer, model, lr=config.lr, momentum=config.momentum, weight_decay=0.0)

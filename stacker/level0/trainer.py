@@ -25,7 +25,7 @@ from stacker.level0.checkpoint import load_checkpoint, rng_state, save_checkpoin
 from stacker.level0.device import autocast, grad_scaler, memory_format, resolve_precision
 from stacker.level0.loader import BatchLoader
 from stacker.level0.losses import create_loss
-from stacker.level0.model import build_model, set_backbone_trainable
+from stacker.level0.model import build_model, check_input_size, set_backbone_trainable
 from stacker.level0.optim import create_optimizer
 from stacker.level0.schedule import LRSchedule, epoch_sizes
 from stacker.level0.score import best_fbeta
@@ -133,6 +133,8 @@ class FoldTrainer:
         torch.manual_seed(seed_for(c.seed, self.fold))
         self.model = build_model(c.arch, self.data.y_train.shape[1], pretrained=c.pretrained).to(self.device)
         self.model = self.model.to(memory_format=self.memory_format)
+        for size in sorted(set(self.sizes)):
+            check_input_size(self.model, c.arch, size, self.device)
         self.forward = torch.compile(self.model) if c.compile else self.model
         self.loss_fn = create_loss(c.loss, prevalence=self.data.y_train.mean(0), beta=self.metric.beta,
                                    average=self.metric.average).to(self.device)

@@ -78,3 +78,9 @@ def test_early_stopping_stops_after_patience_and_keeps_the_best_epoch(tmp_path):
     assert summary["stopped_early"] and summary["epochs_run"] == 3 and summary["best_epoch"] == 0
     best = torch.load(result.path / "checkpoints" / "fold0_best.pt", weights_only=False)
     assert best["epoch"] == 0 and best["score"] == pytest.approx(summary["val_score"])
+
+
+def test_an_image_size_the_arch_cannot_take_is_a_clear_error(tmp_path):
+    workspace = image_workspace(tmp_path / "ws", n_train=8, n_test=2, k=2)
+    with pytest.raises(TrainingError, match="test_convnext cannot take 8x8 images.*larger --img-size"):
+        train_run(workspace, tiny(arch="test_convnext", stages=((8, 1), (24, 1))))
