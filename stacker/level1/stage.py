@@ -140,9 +140,12 @@ def select_labels(cand_oof: np.ndarray, y: np.ndarray, objective: Objective, con
         return selector, nested
 
     n_labels = cand_oof.shape[2]
-    with ThreadPoolExecutor(max_workers=config.jobs or os.cpu_count() or 1) as pool:
+    pool = ThreadPoolExecutor(max_workers=config.jobs or os.cpu_count() or 1)
+    try:
         futures = [pool.submit(one, j) for j in range(n_labels)]
         return [f.result() for f in progress.track(futures, "selecting per label", total=n_labels)]
+    finally:  # on an error or Ctrl-C, labels not started yet are dropped instead of run to the end
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def make_selector(config: SelectConfig, objective: Objective):
@@ -153,7 +156,7 @@ def make_selector(config: SelectConfig, objective: Objective):
 def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nested) -> SelectionReport:
     labels, y = workspace.labels, workspace.y
     names = [b.name for b in bags]
-    threshold = create_objective("fbeta", beta=workspace.metric.beta)
+    fbeta = create_objective("fbeta", beta=workspace.metric.beta)  # thresholds for every objective
     level1_oof = np.empty(cand_oof.shape[1:], dtype=np.float32)
     level1_test = np.empty(cand_test.shape[1:], dtype=np.float32)
     table = {}
@@ -163,7 +166,7 @@ def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nest
         level1_test[:, j] = subset_mean(cand_test[:, :, j], selector.selected_)
         table[label] = {
             "models": [names[m] for m in selector.selected_], "score": selector.score_,
-            "trace": selector.trace_, "threshold": threshold.threshold(y[:, j], level1_oof[:, j]),
+            "trace": selector.trace_, "threshold": fbeta.threshold(y[:, j], level1_oof[:, j]),
         }
     selection = {"config": {**asdict(config), "metric": workspace.metric.name}, "per_label": table}
     if nested is not None:
