@@ -9,7 +9,7 @@ better**, in one vectorised call (no Python loop over candidates):
 - ``logloss``: the *negated* binary log loss (scikit-learn's ``neg_log_loss``
   convention), probabilities clipped to ``[eps, 1 - eps]`` with ``eps`` the
   machine epsilon of ``P``'s dtype, as ``sklearn.metrics.log_loss`` does.
-- ``auc``: ROC AUC (Mann-Whitney U with average ranks for ties); 0.5 for
+- ``auc``: ROC AUC (Mann-Whitney U from one sort, ties count one half); 0.5 for
   every candidate when ``y`` holds a single class (AUC undefined).
 
 ``held_out_score`` scores one candidate on rows it was not fitted on: for
