@@ -1,0 +1,206 @@
+"""``run_demo``: the whole stacker workflow on the digits-mosaic task, start to finish.
+
+Steps (each one library call; nothing here re-implements a stage):
+
+1. build the task (:func:`~stacker.demo.digits.build_digits_task`) and the folds;
+2. level 0: tiny timm CNNs through :func:`stacker.level0.train_run` (two
+   architectures, two seeds of one, two image variants) and scikit-learn /
+   LightGBM models written as plain CSV run folders;
+3. ``oof-collect``, ``select``, ``fit-l2`` for each learner (with its two
+   submissions), ``report``;
+4. the honest CV score of each stage.
+
+Progress goes to the ``stacker.demo`` logger (one record per step and per CNN fold).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from stacker import config as cfg
+from stacker.config import AugmentConfig, DemoConfig, FoldsConfig, L2Config, SelectConfig, TrainConfig
+from stacker.data.workspace import Workspace
+from stacker.exceptions import StackerError, WorkspaceError
+
+log = logging.getLogger(__name__)
+
+# The reduced size CI runs end to end (``stacker demo --small``).
+SMALL = DemoConfig(n_train=700, n_test=200, k=3, epochs=8)
+# Learning rates that train each demo architecture from scratch on 32 x 32 mosaics with AdamW.
+ARCH_LR = {"test_resnet": 3e-3, "test_convnext": 1e-2, "test_vit": 1e-3}
+DEFAULT_LR = 3e-3
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What :func:`run_demo` produced.
+
+    Attributes
+    ----------
+    root : Path
+        The demo workspace.
+    report : Path
+        ``report/index.html``.
+    submissions : list of Path
+        The submission CSVs (each with a provenance ``.json`` beside it).
+    metric : str
+        The workspace metric (``f2-samples``).
+    scores : dict of str to float
+        Honest out-of-fold score of each stage, greedy thresholds fitted on K-1
+        folds: ``best single model`` (the best stored level-0 run), ``best model
+        per label`` (each label's best level-1 candidate), ``level-1`` and
+        ``level-2 <learner>`` for each learner.
+    best_model : str
+        The stored run behind ``best single model``.
+    seconds : dict of str to float
+        Wall time of each step.
+    """
+
+    root: Path
+    report: Path
+    submissions: list[Path]
+    metric: str
+    scores: dict[str, float]
+    best_model: str
+    seconds: dict[str, float]
+
+    @property
+    def best_level2(self) -> tuple[str, float]:
+        """The level-2 stage with the highest score, and that score."""
+        stages = {k: v for k, v in self.scores.items() if k.startswith("level-2 ")}
+        name = max(stages, key=lambda k: (stages[k], k))
+        return name, stages[name]
+
+
+def run_demo(root: Path | str, small: bool = False, config: DemoConfig | None = None) -> DemoResult:
+    """Build the digits task in ``root`` (a new or empty folder) and run every stage on it.
+
+    ``small`` uses :data:`SMALL` (the CI size); ``config`` overrides both sizes.
+    """
+    root = Path(root)
+    config = config or (SMALL if small else DemoConfig())
+    _check_empty(root)
+    seconds: dict[str, float] = {}
+    with _step("building the digits-mosaic task", seconds, "task"):
+        from stacker.demo.digits import build_digits_task
+
+        workspace = build_digits_task(root, n_train=config.n_train, n_test=config.n_test, seed=config.seed).workspace
+    with _step(f"writing {config.k} stratified folds", seconds, "folds"):
+        from stacker.data.folds import assign_folds
+
+        assign_folds(workspace, FoldsConfig(k=config.k, seed=config.seed))
+        workspace = Workspace.load(root)
+    _level0(workspace, config, seconds)
+    return _stack(workspace, config, seconds)
+
+
+def _level0(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) -> None:
+    """Train the CNN runs and the scikit-learn runs into ``runs/``."""
+    from stacker.demo.sklearn_runs import train_sklearn_runs
+    from stacker.level0 import resolve_config, train_run
+
+    for i, (arch, variant, seed) in enumerate(config.cnn_runs, start=1):
+        train = resolve_config(cnn_config(arch, variant, seed, config))
+        label = f"CNN {i}/{len(config.cnn_runs)}: {arch} on {variant} images, seed {seed}"
+        with _step(label, seconds, f"cnn {train.name}"):
+            train_run(workspace, train, on_epoch_end=_fold_logger(train))
+    with _step(f"scikit-learn runs: {', '.join(config.sklearn_models)}", seconds, "sklearn"):
+        train_sklearn_runs(workspace, workspace.root / cfg.RUNS_DIR, models=config.sklearn_models, seed=config.seed)
+
+
+def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) -> DemoResult:
+    """Collect, select, fit level 2 per learner (with submissions), report, and score each stage."""
+    from stacker.level1 import run_selection
+    from stacker.oof import collect_runs
+    from stacker.report import build_report
+    from stacker.submission import fit_l2_and_submit
+
+    with _step("oof-collect runs/", seconds, "collect"):
+        collected = collect_runs(workspace, workspace.root / cfg.RUNS_DIR)
+        if not collected.ok:
+            raise StackerError(f"the demo's own runs were rejected: {collected.rejected}")
+    with _step("select: per-label beam search over bagged models", seconds, "select"):
+        run_selection(workspace, SelectConfig(seed=config.seed))
+    submissions = []
+    for learner in config.learners:
+        with _step(f"fit-l2 --learner {learner} (nested CV) and its submissions", seconds, f"fit-l2 {learner}"):
+            outcome = fit_l2_and_submit(workspace, L2Config(learner=learner, jobs=config.jobs, seed=config.seed))
+            submissions += [s.csv for s in outcome.submissions]
+    with _step("report", seconds, "report"):
+        report = build_report(workspace)
+    scores, best_model = stage_scores(workspace, config.learners)
+    return DemoResult(root=workspace.root, report=report, submissions=submissions, metric=workspace.metric.name,
+                      scores=scores, best_model=best_model, seconds=seconds)
+
+
+def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainConfig:
+    """The demo's CNN recipe: 32 px, AdamW with cosine decay, small shifts, no flips (digits are not symmetric)."""
+    return TrainConfig(
+        arch=arch, img_size=32, cache_size=32, epochs=config.epochs, seed=seed, variant=variant,
+        batch_size=64, lr=ARCH_LR.get(arch, DEFAULT_LR), optimizer="adamw", warmup_epochs=1, loss="bce-weighted",
+        tta="none", crop_pct=1.0, patience=0, device="cpu", workers=2, channels_last=False, threads=config.threads,
+        augment=replace(AugmentConfig(), rrc_p=0.0, hflip_p=0.0, shift_p=0.5, shift_frac=0.05),
+    )
+
+
+def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict[str, float], str]:
+    """Honest out-of-fold score of each stage (greedy thresholds) and the best single stored run's name.
+
+    The level-1 and level-2 numbers are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``;
+    the best single run is scored here the same way (thresholds fitted on K-1 folds).
+    """
+    from stacker.report.cv_summary import load_cv_summary
+    from stacker.thresholds import evaluate_thresholds
+
+    store = workspace.store()
+    names = store.names()
+    oof, _ = store.load(names)
+    metric, folds = workspace.metric, workspace.folds.astype(np.int64)
+    single = [evaluate_thresholds(workspace.y, oof[i], folds, metric.beta, metric.average, methods=("greedy",))
+              ["methods"]["greedy"]["out_of_fold"] for i in range(len(names))]
+    best = int(np.argmax(single))
+    overall = load_cv_summary(workspace.level2_dir).overall("greedy")
+    scores = {"best single model": float(single[best]), "best model per label": overall["best single"],
+              "level-1": overall["level-1"]}
+    scores |= {f"level-2 {learner}": overall[f"level-2 {learner}"] for learner in learners}
+    return scores, names[best]
+
+
+def _check_empty(root: Path) -> None:
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        raise WorkspaceError(f"demo folder {root} exists and is not empty; pass a new or empty folder")
+
+
+def _fold_logger(train: TrainConfig):
+    """An ``on_epoch_end`` hook that logs each fold's best validation score when its last epoch ends."""
+    best: dict[int, float] = {}
+    started = {"t": time.perf_counter()}
+
+    def hook(fold: int, epoch: int, record: dict) -> None:
+        best[fold] = max(best.get(fold, 0.0), float(record["val_score"]))
+        if epoch == train.epochs - 1:
+            log.info("  %s fold %d: best validation score %.4f (%.0f s)", train.name, fold, best[fold],
+                     time.perf_counter() - started["t"])
+            started["t"] = time.perf_counter()
+
+    return hook
+
+
+@contextmanager
+def _step(description: str, seconds: dict[str, float], key: str) -> Iterator[None]:
+    """Log the step and, once it is done, its wall time (also recorded under ``key``).
+
+    No spinner here: the stages show their own progress bars, and only one can be live at a time.
+    """
+    log.info("%s ...", description)
+    start = time.perf_counter()
+    yield
+    seconds[key] = time.perf_counter() - start
+    log.info("%s: done in %.1f s", description, seconds[key])

@@ -1,0 +1,240 @@
+"""``build_report``: the report of a workspace, one section per stage that has run.
+
+Reads the workspace's outputs (never writes them) and writes ``report/index.html``
+with its PNGs. A section whose stage has not run yet says which command makes it:
+
+=====================  ==========================================  =======================
+section                reads                                       made by
+=====================  ==========================================  =======================
+leaderboard            OOF store (``oof/``)                        ``stacker oof-collect``
+model similarity       OOF store, >= 2 models                      ``stacker oof-collect``
+selection trace        ``level1/selection.json``                   ``stacker select``
+probability histograms ``level1/oof.parquet``, ``level2/*/oof``    ``stacker select`` / ``fit-l2``
+threshold curves       the final stage's OOF                       ``stacker select`` / ``fit-l2``
+CV summary             ``level2/*/scores.json``, ``submissions/``  ``stacker fit-l2``
+=====================  ==========================================  =======================
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from stacker import __version__, progress
+from stacker.config import ReportConfig, ThresholdConfig
+from stacker.data.workspace import Workspace
+from stacker.report.correlation import model_similarity, plot_similarity
+from stacker.report.curves import plot_threshold_curves
+from stacker.report.cv_summary import CVSummary, load_cv_summary, plot_cv_summary
+from stacker.report.histograms import plot_histograms
+from stacker.report.html import Card, Section, Table, render_page, write_page
+from stacker.report.leaderboard import build_leaderboard, plot_leaderboard
+from stacker.report.trace import plot_selection_trace, trace_rows
+
+log = logging.getLogger(__name__)
+
+INDEX = "index.html"
+FIGURES = ("leaderboard.png", "similarity.png", "trace.png", "histograms.png", "curves.png", "cv_summary.png")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """OOF predictions of one stage (level-1 average or a level-2 learner), shape (n_train, n_labels)."""
+
+    name: str
+    oof: np.ndarray
+
+
+@dataclass
+class _Context:
+    """What every section builder needs: the workspace, the options and what earlier sections loaded."""
+
+    workspace: Workspace
+    config: ReportConfig
+    out: Path
+    summary: CVSummary | None
+    n_models: int = 0
+
+
+def build_report(workspace: Workspace, config: ReportConfig = ReportConfig()) -> Path:
+    """Write ``<workspace>/report/index.html`` and its PNGs; return the page's path.
+
+    Each section is drawn only when its stage's outputs exist; otherwise it
+    holds a note naming the command that produces them.
+    """
+    out = workspace.report_dir
+    out.mkdir(parents=True, exist_ok=True)
+    for name in FIGURES:
+        (out / name).unlink(missing_ok=True)
+    ctx = _Context(workspace, config, out, load_cv_summary(workspace.level2_dir))
+    builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _cv_summary)
+    sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
+    page = render_page(
+        title="stacker report", subtitle=_subtitle(workspace), cards=_cards(ctx), sections=sections,
+        footer=f"stacker {__version__} · generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+               f"every score is out of fold on the workspace folds",
+    )
+    return write_page(out / INDEX, page)
+
+
+def _subtitle(workspace: Workspace) -> str:
+    return (f"{workspace.root.resolve().name}: {len(workspace.train_ids)} train / {len(workspace.test_ids)} test "
+            f"images, {len(workspace.labels)} labels, metric {workspace.metric.name}, {workspace.n_folds} folds")
+
+
+def _cards(ctx: _Context) -> list[Card]:
+    ws = ctx.workspace
+    cards = [Card("models stored", str(ctx.n_models), "level-0 runs in the OOF store"),
+             Card("labels", str(len(ws.labels)), f"prevalence {ws.y.mean(axis=0).max():.0%} to "
+                                                  f"{ws.y.mean(axis=0).min():.1%}")]
+    if ctx.summary is not None:
+        overall = ctx.summary.overall("greedy")
+        stage, method, score = ctx.summary.best_stage()
+        cards += [Card("best single model", f"{overall['best single']:.4f}", f"CV {ctx.summary.metric}, greedy"),
+                  Card("level-1 average", f"{overall['level-1']:.4f}", f"CV {ctx.summary.metric}, greedy"),
+                  Card("best stage", f"{score:.4f}", f"{stage}, {method} thresholds")]
+    return cards
+
+
+def _leaderboard(ctx: _Context) -> Section:
+    title, key = "Leaderboard", "leaderboard"
+    intro = ("Each stored model's best F-beta on each label (exact best threshold, out of fold); ranks per label, "
+             "1 = best.")
+    ws = ctx.workspace
+    entries = ws.store().entries()
+    ctx.n_models = len(entries)
+    if not entries:
+        return Section(key, title, intro, missing="No models stored yet: run `stacker oof-collect runs/`.")
+    oof, _ = ws.store().load([e.name for e in entries])
+    board = build_leaderboard([e.name for e in entries], oof, ws.y, ws.labels, ws.metric.beta)
+    plot_leaderboard(board, ctx.out / "leaderboard.png", beta=ws.metric.beta, dpi=ctx.config.dpi,
+                     max_models=ctx.config.max_models)
+    by_name = {e.name: e for e in entries}
+    rows = [[r["name"], by_name[r["name"]].arch, by_name[r["name"]].variant or "-", r["mean"], r["mean_rank"],
+             *(score for score, _ in r["per_label"].values())] for r in board.rows()]
+    table = Table(["model", "arch", "variant", f"mean F{ws.metric.beta:g}", "mean rank", *ws.labels], rows,
+                  caption="best model first", heat=True)
+    return Section(key, title, intro, images=["leaderboard.png"], tables=[table])
+
+
+def _similarity(ctx: _Context) -> Section:
+    title, key = "Model similarity", "similarity"
+    intro = ("Stacking feeds on diversity. Left: Pearson correlation of OOF probabilities (per label, averaged). "
+             "Right: share of cells where two models' 0/1 predictions agree, each at its own best threshold.")
+    ws = ctx.workspace
+    entries = ws.store().entries()
+    if len(entries) < 2:
+        return Section(key, title, intro, missing="Needs at least two stored models: run `stacker oof-collect runs/`.")
+    names = [e.name for e in entries][: ctx.config.max_models]
+    oof, _ = ws.store().load(names)
+    plot_similarity(model_similarity(names, oof, ws.y, ws.metric.beta), ctx.out / "similarity.png", dpi=ctx.config.dpi)
+    return Section(key, title, intro, images=["similarity.png"])
+
+
+def _trace(ctx: _Context) -> Section:
+    title, key = "Selection trace", "trace"
+    intro = "Per label, the objective after each model added to its level-1 average; step 1 is the best single candidate."
+    path = ctx.workspace.level1_dir / "selection.json"
+    if not path.exists():
+        return Section(key, title, intro, missing="No level-1 selection yet: run `stacker select`.")
+    from stacker.level1 import load_selection
+
+    selection = load_selection(ctx.workspace)
+    rows = trace_rows(selection)
+    objective = str(selection.get("config", {}).get("objective", "objective"))
+    plot_selection_trace(rows, ctx.out / "trace.png", objective=objective, dpi=ctx.config.dpi)
+    table = Table(["label", "models (in order added)", "first", "final", "gain"],
+                  [[r.label, ", ".join(r.models), r.trace[0] if r.trace else float("nan"), r.score, r.gain]
+                   for r in rows])
+    return Section(key, title, intro, images=["trace.png"], tables=[table])
+
+
+def _final_stage(ctx: _Context) -> Stage | None:
+    """The best level-2 learner by CV score, else the level-1 average, else None."""
+    from stacker.oof.matrix import read_matrix
+
+    ws = ctx.workspace
+    if ctx.summary is not None:
+        stage, _, _ = ctx.summary.best_stage()
+        if stage.startswith("level-2 "):
+            learner = stage.removeprefix("level-2 ")
+            return Stage(stage, read_matrix(ws.level2_dir / learner / "oof.parquet", ws.labels))
+    if (ws.level1_dir / "oof.parquet").exists():
+        return Stage("level-1", read_matrix(ws.level1_dir / "oof.parquet", ws.labels))
+    return None
+
+
+def _thresholds(ctx: _Context, proba: np.ndarray, method: str) -> np.ndarray:
+    from stacker.thresholds import optimize_thresholds
+
+    metric, defaults = ctx.workspace.metric, ThresholdConfig()
+    return optimize_thresholds(ctx.workspace.y, proba, metric.beta, metric.average, method,
+                               bandwidth=defaults.bandwidth, max_sweeps=defaults.max_sweeps)
+
+
+def _histograms(ctx: _Context) -> Section:
+    title, key = "Probability histograms", "histograms"
+    intro = ("Out-of-fold probabilities of the final stage per label, positives (red) against negatives (blue), "
+             "each class scaled to its own density; dashed: the greedy submission threshold.")
+    stage = _final_stage(ctx)
+    if stage is None:
+        return Section(key, title, intro, missing="No level-1 or level-2 output yet: run `stacker select` "
+                                                  "(and `stacker fit-l2`).")
+    ws = ctx.workspace
+    plot_histograms(stage.oof, ws.y, ws.labels, ctx.out / "histograms.png", title=f"{stage.name}: OOF probabilities",
+                    thresholds=_thresholds(ctx, stage.oof, "greedy"), bins=ctx.config.bins, dpi=ctx.config.dpi)
+    return Section(key, title, f"{intro} Stage shown: {stage.name}.", images=["histograms.png"])
+
+
+def _curves(ctx: _Context) -> Section:
+    title, key = "Threshold curves", "curves"
+    intro = ("Each label's binary F-beta against its threshold on the final stage's OOF: exact (grey steps) and "
+             "smoothed (violet), with the greedy (orange) and smooth (green) thresholds chosen for the workspace metric.")
+    stage = _final_stage(ctx)
+    if stage is None:
+        return Section(key, title, intro, missing="No level-1 or level-2 output yet: run `stacker select` "
+                                                  "(and `stacker fit-l2`).")
+    ws = ctx.workspace
+    plot_threshold_curves(stage.oof, ws.y, ws.labels, ctx.out / "curves.png", beta=ws.metric.beta,
+                          greedy=_thresholds(ctx, stage.oof, "greedy"), smooth=_thresholds(ctx, stage.oof, "smooth"),
+                          bandwidth=ThresholdConfig().bandwidth, dpi=ctx.config.dpi)
+    return Section(key, title, f"{intro} Stage shown: {stage.name}.", images=["curves.png"])
+
+
+def _cv_summary(ctx: _Context) -> Section:
+    title, key = "CV summary", "cv"
+    intro = ("Honest out-of-fold scores: thresholds fitted on K-1 folds and scored on the held-out fold; level-2 fits "
+             "are nested on the same folds. The level-1 selection itself used every OOF label.")
+    summary = ctx.summary
+    if summary is None:
+        return Section(key, title, intro, missing="No level-2 model yet: run `stacker fit-l2 --learner lightgbm`.")
+    plot_cv_summary(summary, ctx.out / "cv_summary.png", dpi=ctx.config.dpi)
+    stages = list(summary.stages)
+    overall = Table(["stage", "greedy", "smooth"],
+                    [[s, summary.overall("greedy")[s], summary.overall("smooth")[s]] for s in stages],
+                    caption=f"overall CV {summary.metric}")
+    per_label = summary.per_label("greedy")
+    labels = Table(["label", *stages], [[label, *(per_label[s][j] for s in stages)]
+                                        for j, label in enumerate(summary.labels)],
+                   caption="per-label binary F-beta of the pooled held-out predictions (greedy thresholds)", heat=True)
+    return Section(key, title, intro, images=["cv_summary.png"], tables=[overall, labels, *_submissions(ctx)])
+
+
+def _submissions(ctx: _Context) -> list[Table]:
+    """The submissions written so far, with their honest CV score, from their provenance files."""
+    rows = []
+    for path in sorted(ctx.workspace.submissions_dir.glob("*.json")):
+        try:
+            document = json.loads(path.read_text())
+            rows.append([f"submissions/{document['csv']}", document["source"], document["thresholds_method"],
+                         float(document["cv_f2"])])
+        except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
+            log.warning("skipping %s in the report: not a submission provenance file (%s)", path, e)
+    if not rows:
+        return []
+    return [Table(["submission", "from", "thresholds", "CV score"], rows, caption="submissions and their CV score")]

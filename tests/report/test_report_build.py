@@ -1,0 +1,121 @@
+"""build_report on real workspaces: sections drawn only when their stage ran, valid PNGs, CLI, Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from stacker.__main__ import main
+from stacker.config import L2Config, ReportConfig, SelectConfig
+from stacker.report import build_report
+from stacker.report.build import FIGURES
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_real_png(path: Path, min_side: int = 200) -> None:
+    """A decodable PNG of some size with more than one colour (not blank)."""
+    assert path.read_bytes()[:8] == PNG_MAGIC, path
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert min(image.size) >= min_side, (path, image.size)
+        extrema = image.convert("L").getextrema()
+        assert extrema[1] - extrema[0] > 50, f"{path.name} looks blank: {extrema}"
+
+
+def images_in(page: str) -> list[str]:
+    return re.findall(r'<img src="([^"]+)"', page)
+
+
+@pytest.fixture
+def full_workspace(make_store):
+    """A store of 5 models, then select and fit-l2 (logistic) with its submissions."""
+    from stacker.level1 import run_selection
+    from stacker.submission import fit_l2_and_submit
+
+    ws = make_store(n_runs=5, n_train=150, n_test=30, n_labels=3, k=3)
+    run_selection(ws, SelectConfig(beam=2, per_label=2, jobs=1))
+    fit_l2_and_submit(ws, L2Config(learner="logistic"))
+    return ws
+
+
+def test_store_only_draws_leaderboard_and_similarity_and_names_the_missing_commands(make_store):
+    ws = make_store(n_runs=3, n_train=90, n_test=20, n_labels=3)
+    page_path = build_report(ws, ReportConfig(dpi=60))
+    page = page_path.read_text()
+    assert page_path == ws.root / "report" / "index.html"
+    assert images_in(page) == ["leaderboard.png", "similarity.png"]
+    for name in ("leaderboard.png", "similarity.png"):
+        assert_real_png(ws.report_dir / name, min_side=100)
+    assert not (ws.report_dir / "curves.png").exists()
+    assert "No level-1 selection yet: run <code>stacker select</code>" in page
+    assert "run <code>stacker fit-l2 --learner lightgbm</code>" in page
+    for model in ("m0", "m1", "m2"):
+        assert f"<td>{model}</td>" in page
+
+
+def test_empty_store_report_says_to_collect(make_workspace):
+    ws = make_workspace(n_train=60, n_test=10, n_labels=2)
+    page = build_report(ws).read_text()
+    assert images_in(page) == []
+    assert "run <code>stacker oof-collect runs/</code>" in page
+
+
+def test_every_section_once_all_stages_ran(full_workspace):
+    ws = full_workspace
+    page = build_report(ws, ReportConfig(dpi=70)).read_text()
+    assert images_in(page) == list(FIGURES)
+    for name in FIGURES:
+        assert_real_png(ws.report_dir / name, min_side=120)
+    assert 'class="missing"' not in page
+    assert "level-2 logistic" in page and "submissions/l2-logistic-greedy.csv" in page
+    for label in ws.labels:
+        assert f"<td>{label}</td>" in page  # per-label tables
+
+
+def test_a_rebuild_drops_figures_of_stages_that_are_gone(full_workspace):
+    ws = full_workspace
+    build_report(ws, ReportConfig(dpi=60))
+    shutil.rmtree(ws.level2_dir)
+    page = build_report(ws, ReportConfig(dpi=60)).read_text()
+    assert not (ws.report_dir / "cv_summary.png").exists()
+    assert "cv_summary.png" not in page and "Stage shown: level-1" in page
+
+
+def test_cli_report_writes_the_page_and_refuses_bad_options(make_store, capsys):
+    ws = make_store(n_runs=2, n_train=60, n_test=10, n_labels=2)
+    assert main(["report", "-w", str(ws.root), "--dpi", "50"]) == 0
+    assert "report/index.html" in capsys.readouterr().out
+    assert (ws.report_dir / "leaderboard.png").exists()
+    assert main(["report", "-w", str(ws.root), "--bins", "0"]) == 1
+    assert "--bins must be a positive integer; got 0" in capsys.readouterr().err
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium); "
+                                             "the headless screenshot check of report/index.html is skipped")
+def test_report_renders_in_headless_chromium(full_workspace, tmp_path):
+    page = build_report(full_workspace, ReportConfig(dpi=70))
+    shot = tmp_path / "shot.png"
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2400", f"--screenshot={shot}",
+        page.resolve().as_uri(),
+    ]
+    subprocess.run(command, check=True, capture_output=True, timeout=120)
+    assert_real_png(shot, min_side=1000)
+    with Image.open(shot) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=np.int16)
+    # the header gradient (violet) is drawn, and more than a sliver of the page is not plain background
+    assert (pixels[:60, :, 2] - pixels[:60, :, 1] > 40).mean() > 0.5
+    assert (np.abs(pixels - pixels[-1, -1]).sum(axis=2) > 30).mean() > 0.2
