@@ -15,15 +15,10 @@ on an H100, /work/shared/anchors.md).
 
 from __future__ import annotations
 
-import sys
+import argparse
+import tempfile
+import time
 from pathlib import Path
-
-# bench/ holds scripts named like stdlib modules (select.py); keep them off the import path
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
 
 import numpy as np
 import pandas as pd

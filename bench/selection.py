@@ -19,32 +19,26 @@ Everything is measured in this one run; the script prints ratios.
 (c) ``BeamSelector(beam_width=5, per_label=3)`` on every label through the stage's
     ``select_labels`` (labels in threads): wall time with ``--jobs`` threads and with one.
 
-    python bench/select.py            # 200 models x 40,000 samples x 17 labels
-    python bench/select.py --small    # 40 models x 5,000 samples x 17 labels
+    python bench/selection.py            # 200 models x 40,000 samples x 17 labels
+    python bench/selection.py --small    # 40 models x 5,000 samples x 17 labels
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import subprocess
 import sys
+import tempfile
+import time
+from pathlib import Path
 
-# This script shares its name with the standard library's ``select`` module, which
-# ``subprocess`` imports: keep its own folder off the import path.
-if sys.path and sys.path[0].rstrip("/").endswith("bench"):
-    sys.path.pop(0)
+import numpy as np
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
-from stacker.config import SelectConfig  # noqa: E402
-from stacker.level1 import GreedySelector, create_objective, score_additions  # noqa: E402
-from stacker.level1.stage import select_labels  # noqa: E402
-from stacker.thresholds import best_fbeta  # noqa: E402
+from stacker.config import SelectConfig
+from stacker.level1 import GreedySelector, create_objective, score_additions
+from stacker.level1.stage import select_labels
+from stacker.thresholds import best_fbeta
 
 AG_SCRIPT = r"""
 import json, sys, time
