@@ -28,7 +28,7 @@ from stacker.level0.losses import create_loss
 from stacker.level0.model import build_model, check_input_size, set_backbone_trainable
 from stacker.level0.optim import create_optimizer
 from stacker.level0.schedule import LRSchedule, epoch_sizes
-from stacker.level0.score import best_fbeta
+from stacker.level0.score import validation_score
 from stacker.level0.tta import predict_tta
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ class FoldTrainer:
             set_backbone_trainable(self.model, epoch >= self.config.freeze_epochs)
         train = self._train_epoch(epoch, size, torch.Generator().manual_seed(seed))
         val_loss, probs = self._evaluate(size)
-        score, threshold = best_fbeta(self.data.y_val, probs, beta=self.metric.beta, average=self.metric.average)
+        score, threshold = validation_score(self.data.y_val, probs, beta=self.metric.beta, average=self.metric.average)
         record = {"epoch": epoch, "size": size, **train, "val_loss": val_loss, "val_score": score,
                   "threshold": threshold}
         self.schedule.end_epoch(score)
