@@ -242,7 +242,9 @@ class DemoConfig:
     ``n_train``/``n_test``: mosaics written; ``k``: folds; ``epochs``: per CNN
     fold; ``cnn_runs``: level-0 CNN runs as ``(arch, variant, seed)``;
     ``sklearn_models``: names in ``stacker.demo.sklearn_runs.demo_models``;
-    ``learners``: level-2 learners fitted; ``threads``: torch CPU threads per
+    ``learners``: level-2 learners fitted, on ``l2_features`` (``all-labels`` lets
+    them learn the task's label co-occurrence), with ``l2_params[learner]`` overriding
+    that learner's defaults; ``threads``: torch CPU threads per
     CNN run (0: torch's default; 1 is fastest for these tiny models on busy cores); ``jobs``: level-2 parallel fits.
     """
 
@@ -252,10 +254,12 @@ class DemoConfig:
     epochs: int = 12
     cnn_runs: tuple[tuple[str, str, int], ...] = (
         ("test_resnet", "original", 0), ("test_resnet", "original", 1), ("test_resnet", "edges", 0),
-        ("test_vit", "original", 0),
+        ("test_byobnet", "original", 0),
     )
     sklearn_models: tuple[str, ...] = ("logistic", "extra-trees", "lightgbm")
     learners: tuple[str, ...] = ("logistic", "lightgbm")
+    l2_features: str = "all-labels"
+    l2_params: dict[str, dict] = field(default_factory=lambda: {"logistic": {"C": 0.1}})
     seed: int = 0
     threads: int = 1
     jobs: int = 2

@@ -28,9 +28,11 @@ def run(
         result = run_demo(directory, small=small)
     finally:
         level0.propagate = True
-    rows = [[stage, score, score - result.scores["best single model"]] for stage, score in result.scores.items()]
+    best, single = result.scores, result.scores["best single model"]
+    rows = [[stage, by_method["greedy"], by_method["smooth"], best[stage] - single]
+            for stage, by_method in result.threshold_scores.items()]
     print_table(f"honest CV {result.metric} of each stage (thresholds fitted on K-1 folds, scored on the held-out one)",
-                ["stage", result.metric, "vs best single"], rows)
+                ["stage", "greedy thresholds", "smooth thresholds", "best vs best single"], rows)
     console.print(f"best single model: {result.best_model}")
     console.print(f"workspace:   {result.root}")
     for path in result.submissions:

@@ -22,8 +22,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
 from stacker import config as cfg
 from stacker.config import AugmentConfig, DemoConfig, FoldsConfig, L2Config, SelectConfig, TrainConfig
 from stacker.data.workspace import Workspace
@@ -32,9 +30,10 @@ from stacker.exceptions import StackerError, WorkspaceError
 log = logging.getLogger(__name__)
 
 # The reduced size CI runs end to end (``stacker demo --small``).
-SMALL = DemoConfig(n_train=700, n_test=200, k=3, epochs=8)
+SMALL = DemoConfig(n_train=1500, n_test=300, k=4, epochs=8)
 # Learning rates that train each demo architecture from scratch on 32 x 32 mosaics with AdamW.
-ARCH_LR = {"test_resnet": 3e-3, "test_convnext": 1e-2, "test_vit": 1e-3}
+SINGLE = "best single model"
+ARCH_LR = {"test_resnet": 3e-3, "test_byobnet": 3e-3, "test_efficientnet": 1e-2, "test_nfnet": 3e-3}
 DEFAULT_LR = 3e-3
 
 
@@ -52,10 +51,11 @@ class DemoResult:
         The submission CSVs (each with a provenance ``.json`` beside it).
     metric : str
         The workspace metric (``f2-samples``).
-    scores : dict of str to float
-        Honest out-of-fold score of each stage, greedy thresholds fitted on K-1
-        folds: ``best single model`` (the best stored level-0 run), ``best model
-        per label`` (each label's best level-1 candidate), ``level-1`` and
+    threshold_scores : dict of str to dict of str to float
+        Honest out-of-fold score of each stage with ``greedy`` and with ``smooth``
+        thresholds (fitted on K-1 folds, scored on the held-out one); stages:
+        ``best single model`` (the best stored level-0 run), ``best model per
+        label`` (each label's best level-1 candidate), ``level-1`` and
         ``level-2 <learner>`` for each learner.
     best_model : str
         The stored run behind ``best single model``.
@@ -67,16 +67,22 @@ class DemoResult:
     report: Path
     submissions: list[Path]
     metric: str
-    scores: dict[str, float]
+    threshold_scores: dict[str, dict[str, float]]
     best_model: str
     seconds: dict[str, float]
 
     @property
+    def scores(self) -> dict[str, float]:
+        """Each stage's score with its better threshold method (both are written as submissions)."""
+        return {stage: max(by_method.values()) for stage, by_method in self.threshold_scores.items()}
+
+    @property
     def best_level2(self) -> tuple[str, float]:
-        """The level-2 stage with the highest score, and that score."""
-        stages = {k: v for k, v in self.scores.items() if k.startswith("level-2 ")}
-        name = max(stages, key=lambda k: (stages[k], k))
-        return name, stages[name]
+        """The level-2 stage with the highest score, and that score; ties go to the first learner."""
+        stages = [(score, -i, stage) for i, (stage, score) in enumerate(self.scores.items())
+                  if stage.startswith("level-2 ")]
+        score, _, stage = max(stages)
+        return stage, score
 
 
 def run_demo(root: Path | str, small: bool = False, config: DemoConfig | None = None) -> DemoResult:
@@ -130,14 +136,16 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
         run_selection(workspace, SelectConfig(seed=config.seed))
     submissions = []
     for learner in config.learners:
-        with _step(f"fit-l2 --learner {learner} (nested CV) and its submissions", seconds, f"fit-l2 {learner}"):
-            outcome = fit_l2_and_submit(workspace, L2Config(learner=learner, jobs=config.jobs, seed=config.seed))
+        with _step(f"fit-l2 --learner {learner} --features {config.l2_features} (nested CV), submissions", seconds, f"fit-l2 {learner}"):
+            l2 = L2Config(learner=learner, features=config.l2_features, params=config.l2_params.get(learner, {}),
+                          jobs=config.jobs, seed=config.seed)
+            outcome = fit_l2_and_submit(workspace, l2)
             submissions += [s.csv for s in outcome.submissions]
     with _step("report", seconds, "report"):
         report = build_report(workspace)
     scores, best_model = stage_scores(workspace, config.learners)
     return DemoResult(root=workspace.root, report=report, submissions=submissions, metric=workspace.metric.name,
-                      scores=scores, best_model=best_model, seconds=seconds)
+                      threshold_scores=scores, best_model=best_model, seconds=seconds)
 
 
 def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainConfig:
@@ -150,27 +158,21 @@ def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainC
     )
 
 
-def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict[str, float], str]:
-    """Honest out-of-fold score of each stage (greedy thresholds) and the best single stored run's name.
+def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict[str, dict[str, float]], str]:
+    """Honest out-of-fold score of each stage with each threshold method, and the best single run's name.
 
-    The level-1 and level-2 numbers are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``;
-    the best single run is scored here the same way (thresholds fitted on K-1 folds).
+    Returns ``{stage: {"greedy": float, "smooth": float}}``: the level-1 and
+    level-2 numbers are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``;
+    the best single run is scored the same way (``stacker.report.cv_summary.best_single_run``).
     """
-    from stacker.report.cv_summary import load_cv_summary
-    from stacker.thresholds import evaluate_thresholds
+    from stacker.report.cv_summary import METHODS, PER_LABEL, best_single_run, load_cv_summary
 
-    store = workspace.store()
-    names = store.names()
-    oof, _ = store.load(names)
-    metric, folds = workspace.metric, workspace.folds.astype(np.int64)
-    single = [evaluate_thresholds(workspace.y, oof[i], folds, metric.beta, metric.average, methods=("greedy",))
-              ["methods"]["greedy"]["out_of_fold"] for i in range(len(names))]
-    best = int(np.argmax(single))
-    overall = load_cv_summary(workspace.level2_dir).overall("greedy")
-    scores = {"best single model": float(single[best]), "best model per label": overall["best single"],
-              "level-1": overall["level-1"]}
-    scores |= {f"level-2 {learner}": overall[f"level-2 {learner}"] for learner in learners}
-    return scores, names[best]
+    name, single = best_single_run(workspace)
+    summary = load_cv_summary(workspace.level2_dir)
+    stages = {SINGLE: single, PER_LABEL: summary.stages[PER_LABEL], "level-1": summary.stages["level-1"]}
+    stages |= {f"level-2 {learner}": summary.stages[f"level-2 {learner}"] for learner in learners}
+    scores = {stage: {m: float(values[m]["out_of_fold"]) for m in METHODS} for stage, values in stages.items()}
+    return scores, name
 
 
 def _check_empty(root: Path) -> None:

@@ -30,7 +30,7 @@ from stacker.config import ReportConfig, ThresholdConfig
 from stacker.data.workspace import Workspace
 from stacker.report.correlation import model_similarity, plot_similarity
 from stacker.report.curves import plot_threshold_curves
-from stacker.report.cv_summary import CVSummary, load_cv_summary, plot_cv_summary
+from stacker.report.cv_summary import CVSummary, best_single_run, load_cv_summary, plot_cv_summary, with_stage
 from stacker.report.histograms import plot_histograms
 from stacker.report.html import Card, Section, Table, render_page, write_page
 from stacker.report.leaderboard import build_leaderboard, plot_leaderboard
@@ -39,6 +39,7 @@ from stacker.report.trace import plot_selection_trace, trace_rows
 log = logging.getLogger(__name__)
 
 INDEX = "index.html"
+SINGLE_RUN = "best single run"
 FIGURES = ("leaderboard.png", "similarity.png", "trace.png", "histograms.png", "curves.png", "cv_summary.png")
 
 
@@ -71,7 +72,7 @@ def build_report(workspace: Workspace, config: ReportConfig = ReportConfig()) ->
     out.mkdir(parents=True, exist_ok=True)
     for name in FIGURES:
         (out / name).unlink(missing_ok=True)
-    ctx = _Context(workspace, config, out, load_cv_summary(workspace.level2_dir))
+    ctx = _Context(workspace, config, out, _summary(workspace))
     builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _cv_summary)
     sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
     page = render_page(
@@ -80,6 +81,16 @@ def build_report(workspace: Workspace, config: ReportConfig = ReportConfig()) ->
                f"every score is out of fold on the workspace folds",
     )
     return write_page(out / INDEX, page)
+
+
+def _summary(workspace: Workspace) -> CVSummary | None:
+    """The level-2 CV summary with the best single stored run as its first stage."""
+    summary = load_cv_summary(workspace.level2_dir)
+    single = best_single_run(workspace) if summary is not None else None
+    if single is None:
+        return summary
+    name, scores = single
+    return with_stage(summary, f"{SINGLE_RUN} ({name})", scores)
 
 
 def _subtitle(workspace: Workspace) -> str:
@@ -94,10 +105,13 @@ def _cards(ctx: _Context) -> list[Card]:
                                                   f"{ws.y.mean(axis=0).min():.1%}")]
     if ctx.summary is not None:
         overall = ctx.summary.overall("greedy")
+        single = next(iter(overall))
         stage, method, score = ctx.summary.best_stage()
-        cards += [Card("best single model", f"{overall['best single']:.4f}", f"CV {ctx.summary.metric}, greedy"),
+        cards += [Card("best single run", f"{overall[single]:.4f}", f"CV {ctx.summary.metric}, greedy; "
+                                                                     f"{single.removeprefix(SINGLE_RUN).strip(' ()')}"),
                   Card("level-1 average", f"{overall['level-1']:.4f}", f"CV {ctx.summary.metric}, greedy"),
-                  Card("best stage", f"{score:.4f}", f"{stage}, {method} thresholds")]
+                  Card("best stage", f"{score:.4f}", f"{stage}, {method} thresholds; "
+                                                     f"{score - overall[single]:+.4f} over the best single run")]
     return cards
 
 

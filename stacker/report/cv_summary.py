@@ -20,6 +20,8 @@ from stacker.report import style
 
 SCORES_FILE = "scores.json"
 METHODS = ("greedy", "smooth")
+# fit-l2's "best single": each label's best level-1 candidate, chosen on that label's OOF column.
+PER_LABEL = "best model per label"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,8 @@ class CVSummary:
     labels : list of str
     stages : dict
         ``{stage: {method: {"out_of_fold": float, "per_label": [float, ...], ...}}}`` with stages
-        ``best single``, ``level-1`` and ``level-2 <learner>`` for each learner, in that order.
+        ``best model per label`` (fit-l2's "best single"), ``level-1`` and ``level-2 <learner>``
+        for each learner, in that order.
     """
 
     metric: str
@@ -63,10 +66,34 @@ def load_cv_summary(level2_dir: Path) -> CVSummary | None:
         return None
     documents = {path.parent.name: _read(path) for path in paths}
     first = next(iter(documents.values()))
-    stages = {stage: first["pipelines"][stage] for stage in ("best single", "level-1")}
+    stages = {PER_LABEL: first["pipelines"]["best single"], "level-1": first["pipelines"]["level-1"]}
     for learner, document in documents.items():
         stages[f"level-2 {learner}"] = document["pipelines"]["level-2"]
     return CVSummary(metric=first["metric"], labels=list(first["labels"]), stages=stages)
+
+
+def best_single_run(workspace) -> tuple[str, dict] | None:
+    """The stored level-0 model with the best honest out-of-fold score (greedy thresholds), as it is.
+
+    Returns its name and its :func:`stacker.level2.summary.score_matrix` scores
+    (the same measure ``fit-l2`` uses for its stages), or None for an empty store.
+    Ties go to the first name.
+    """
+    from stacker.level2.summary import score_matrix
+
+    store = workspace.store()
+    names = store.names()
+    if not names:
+        return None
+    oof, _ = store.load(names)
+    scores = [score_matrix(workspace.y, oof[i], workspace.folds, workspace.metric) for i in range(len(names))]
+    best = max(range(len(names)), key=lambda i: (scores[i]["greedy"]["out_of_fold"], -i))
+    return names[best], scores[best]
+
+
+def with_stage(summary: CVSummary, stage: str, scores: dict) -> CVSummary:
+    """``summary`` with ``stage`` (scores as in ``stages``) put first."""
+    return CVSummary(summary.metric, summary.labels, {stage: scores, **summary.stages})
 
 
 def _read(path: Path) -> dict:
@@ -94,7 +121,7 @@ def plot_cv_summary(summary: CVSummary, path: Path, *, dpi: int) -> Path:
             ax.bar_label(bars, fmt="%.4f", fontsize=7.5, padding=2, color=style.INK)
         span = max(high - low, 0.01)
         ax.set_ylim(max(0.0, low - 1.5 * span), min(1.0, high + 0.6 * span) + 0.005)
-        ax.set_xticks(x, stages)
+        ax.set_xticks(x, [stage.replace(" (", "\n(") for stage in stages], fontsize=8)
         ax.set_ylabel(f"out-of-fold {summary.metric}")
         ax.legend(loc="upper left", ncols=2, fontsize=8)
         ax.set_title(f"Honest CV {summary.metric} by stage", loc="left")

@@ -77,7 +77,7 @@ table { border-collapse: collapse; font-size: 13px; font-variant-numeric: tabula
 caption { text-align: left; color: var(--muted); padding-bottom: 6px; font-size: 13px; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th { background: #f0f2f7; position: sticky; top: 0; font-weight: 600; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, td.text { text-align: left; }
 tr:hover td { background: #f8f9ff; }
 footer { color: var(--muted); font-size: 12.5px; text-align: center; padding: 10px 0 30px; }
 """ % {"ink": style.INK, "muted": style.MUTED, "grid": style.GRID, "accent": style.ACCENT}
@@ -109,7 +109,7 @@ def _section(section: Section) -> str:
     if section.missing:
         parts.append(f'<div class="missing">{_code(section.missing)}</div>')
     else:
-        parts += [f'<figure><img src="{_e(src)}" alt="{_e(section.title)}" loading="lazy"></figure>'
+        parts += [f'<figure><img src="{_e(src)}" alt="{_e(section.title)}"></figure>'
                   for src in section.images]
         parts += [_table(t) for t in section.tables]
     parts.append("</section>")
@@ -127,7 +127,7 @@ def _cell(value, heat: bool) -> str:
     if isinstance(value, float):
         shade = f' style="background: {heat_colour(value)}"' if heat and 0.0 <= value <= 1.0 else ""
         return f"<td{shade}>{value:.4f}</td>"
-    return f"<td>{_e(str(value))}</td>"
+    return f'<td class="text">{_e(str(value))}</td>'
 
 
 def heat_colour(value: float) -> str:

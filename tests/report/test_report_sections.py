@@ -125,7 +125,7 @@ def test_cv_summary_puts_learners_side_by_side(tmp_path):
         (tmp_path / learner).mkdir()
         (tmp_path / learner / "scores.json").write_text(json.dumps(_scores(score)))
     summary = load_cv_summary(tmp_path)
-    assert list(summary.stages) == ["best single", "level-1", "level-2 logistic", "level-2 ridge"]
+    assert list(summary.stages) == ["best model per label", "level-1", "level-2 logistic", "level-2 ridge"]
     assert summary.overall("greedy")["level-2 ridge"] == 0.78
     assert summary.best_stage() == ("level-2 logistic", "greedy", 0.80)
     assert load_cv_summary(tmp_path / "nothing") is None

@@ -1,0 +1,72 @@
+"""``stacker demo --small`` end to end (CI's workflow test), and the demo command's own behaviour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stacker.__main__ import main
+from stacker.data import Workspace
+from stacker.demo import DemoResult, run_demo
+from stacker.report.build import FIGURES
+from stacker.submission import check_submission
+
+
+def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_path):
+    result = run_demo(tmp_path / "demo", small=True)
+    ws = Workspace.load(result.root)
+
+    # level 0: CNNs (2 archs, 2 seeds of one, 2 variants) and scikit-learn CSV runs, all collected
+    entries = {e.name: e for e in ws.store().entries()}
+    cnn = [e for e in entries.values() if not e.arch.startswith("sklearn-")]
+    assert len({e.arch for e in cnn}) >= 2 and len({e.variant for e in cnn}) >= 2
+    assert any(sum(e.arch == a.arch and e.variant == a.variant for e in cnn) >= 2 for a in cnn)  # seeds of one
+    assert any(e.arch.startswith("sklearn-") for e in entries.values())
+
+    # every stage wrote its outputs; every submission matches the sample submission
+    assert (ws.level1_dir / "selection.json").exists()
+    assert len(result.submissions) == 4 and all(p.exists() and p.with_suffix(".json").exists()
+                                                for p in result.submissions)
+    for path in result.submissions:
+        check_submission(ws, path)
+    page = result.report.read_text()
+    assert all(f'<img src="{name}"' in page for name in FIGURES) and 'class="missing"' not in page
+
+    # the point of stacking, measured honestly (thresholds fitted on K-1 folds, scored on the held-out fold)
+    stage, level2 = result.best_level2
+    assert level2 > result.scores["best single model"], result.scores
+    assert result.best_model in entries
+    assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "report"}
+
+
+def test_demo_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
+    (tmp_path / "old.txt").write_text("keep me")
+    assert main(["demo", str(tmp_path)]) == 1
+    assert f"demo folder {tmp_path} exists and is not empty" in capsys.readouterr().err
+    assert (tmp_path / "old.txt").read_text() == "keep me"
+
+
+def test_demo_command_prints_stage_scores_and_where_things_are(tmp_path, monkeypatch, capsys):
+    root = tmp_path / "demo"
+    fake = DemoResult(
+        root=root, report=root / "report" / "index.html", submissions=[root / "submissions" / "l2-logistic-greedy.csv"],
+        metric="f2-samples", best_model="test_resnet_original_s0", seconds={"task": 1.0, "select": 2.0},
+        threshold_scores={"best single model": {"greedy": 0.80, "smooth": 0.79},
+                          "level-1": {"greedy": 0.81, "smooth": 0.82},
+                          "level-2 logistic": {"greedy": 0.83, "smooth": 0.825}},
+    )
+    assert fake.scores == {"best single model": 0.80, "level-1": 0.82, "level-2 logistic": 0.83}
+    assert fake.best_level2 == ("level-2 logistic", 0.83)
+    calls = []
+
+    def fake_run_demo(directory: Path, small: bool = False) -> DemoResult:
+        calls.append((Path(directory), small))
+        return fake
+
+    monkeypatch.setattr("stacker.demo.run_demo", fake_run_demo)
+    assert main(["demo", str(root), "--small"]) == 0
+    out = capsys.readouterr().out
+    assert calls == [(root, True)]
+    assert "level-2 logistic" in out and "0.8250" in out and "0.0300" in out  # scores and gain over best single
+    assert "l2-logistic-greedy.csv" in out and "index.html" in out and "test_resnet_original_s0" in out
