@@ -42,17 +42,35 @@ def plot_selection_trace(rows: list[TraceRow], path: Path, *, objective: str, dp
 
     colours = matplotlib.colormaps["tab10"]
     longest = max((len(r.trace) for r in rows), default=1)
-    with style.figure(path, width=7.5, height=4.2, dpi=dpi) as (fig, axes):
+    ends = [r.trace[-1] for r in rows if r.trace]
+    spread = (max(ends) - min(ends)) if ends else 0.0
+    label_y = spread_labels(ends, gap=max(spread, 0.05) * 0.045)
+    with style.figure(path, width=7.5, height=4.4, dpi=dpi) as (fig, axes):
         ax = axes[0, 0]
-        for i, row in enumerate(rows):
+        drawn = [r for r in rows if r.trace]
+        for i, (row, y_text) in enumerate(zip(drawn, label_y)):
             steps = range(1, len(row.trace) + 1)
             ax.plot(steps, row.trace, marker="o", markersize=4, linewidth=1.6, color=colours(i % 10))
-            if row.trace:
-                ax.annotate(f"{row.label} (+{row.gain:.3f})", (len(row.trace), row.trace[-1]), xytext=(6, 0),
-                            textcoords="offset points", va="center", fontsize=7.5, color=colours(i % 10))
+            ax.annotate(f"{row.label} (+{row.gain:.3f})", (len(row.trace), row.trace[-1]), xytext=(longest + 0.15, y_text),
+                        textcoords="data", va="center", fontsize=7.5, color=colours(i % 10),
+                        arrowprops={"arrowstyle": "-", "color": colours(i % 10), "linewidth": 0.5, "alpha": 0.6})
         ax.set_xticks(range(1, longest + 1))
-        ax.set_xlim(0.8, longest + 0.9)
+        ax.set_xlim(0.8, longest + 1.1)
         ax.set_xlabel("models in the label's average")
         ax.set_ylabel(objective)
         ax.set_title("Level-1 selection trace per label", loc="left")
     return path
+
+
+def spread_labels(values: list[float], gap: float) -> list[float]:
+    """Label heights near ``values``, in the same order, at least ``gap`` apart (pushed apart around their mean)."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    placed = [0.0] * len(values)
+    previous = -float("inf")
+    for i in order:
+        placed[i] = max(values[i], previous + gap)
+        previous = placed[i]
+    if values:
+        shift = (max(placed) - max(values)) / 2  # centre the stack on the data rather than only pushing up
+        placed = [p - shift for p in placed]
+    return placed

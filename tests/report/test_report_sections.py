@@ -150,3 +150,13 @@ def test_html_escapes_text_and_shades_scores():
     assert f"background: {heat_colour(0.9)}" in page and "0.9000" in page
     assert "http" not in page  # nothing fetched from the network
     assert heat_colour(1.0) != heat_colour(0.0)
+
+
+def test_spread_labels_keeps_order_and_gap():
+    from stacker.report.trace import spread_labels
+
+    values = [0.97, 0.975, 0.5, 0.98, 0.2]
+    placed = spread_labels(values, gap=0.02)
+    order = np.argsort(values, kind="stable")
+    assert all(placed[b] - placed[a] >= 0.02 - 1e-12 for a, b in zip(order, order[1:]))
+    assert max(abs(p - v) for p, v in zip(placed, values)) < 0.05
