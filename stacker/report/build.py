@@ -72,7 +72,7 @@ def build_report(workspace: Workspace, config: ReportConfig = ReportConfig()) ->
     out.mkdir(parents=True, exist_ok=True)
     for name in FIGURES:
         (out / name).unlink(missing_ok=True)
-    ctx = _Context(workspace, config, out, _summary(workspace))
+    ctx = _Context(workspace, config, out, _summary(workspace, config))
     builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _cv_summary)
     sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
     page = render_page(
@@ -83,12 +83,20 @@ def build_report(workspace: Workspace, config: ReportConfig = ReportConfig()) ->
     return write_page(out / INDEX, page)
 
 
-def _summary(workspace: Workspace) -> CVSummary | None:
-    """The level-2 CV summary with the best single stored run as its first stage."""
+def _summary(workspace: Workspace, config: ReportConfig) -> CVSummary | None:
+    """The level-2 CV summary with the best single stored run as its first stage.
+
+    The run is the best by honest CV score among the ``max_models`` best by mean per-label F-beta
+    (scoring every run of a large store honestly would take minutes).
+    """
     summary = load_cv_summary(workspace.level2_dir)
-    single = best_single_run(workspace) if summary is not None else None
-    if single is None:
+    entries = workspace.store().entries()
+    if summary is None or not entries:
         return summary
+    names = [e.name for e in entries]
+    board = build_leaderboard(names, workspace.store().load(names)[0], workspace.y, workspace.labels,
+                              workspace.metric.beta)
+    single = best_single_run(workspace, [names[i] for i in board.order()[: config.max_models]])
     name, scores = single
     return with_stage(summary, f"{SINGLE_RUN} ({name})", scores)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
@@ -72,23 +73,27 @@ def load_cv_summary(level2_dir: Path) -> CVSummary | None:
     return CVSummary(metric=first["metric"], labels=list(first["labels"]), stages=stages)
 
 
-def best_single_run(workspace) -> tuple[str, dict] | None:
+def best_single_run(workspace, names: Sequence[str] | None = None) -> tuple[str, dict] | None:
     """The stored level-0 model with the best honest out-of-fold score (greedy thresholds), as it is.
 
-    Returns its name and its :func:`stacker.level2.summary.score_matrix` scores
-    (the same measure ``fit-l2`` uses for its stages), or None for an empty store.
+    ``names`` limits the search (default: every stored model). Returns the
+    winner's name and its :func:`stacker.level2.summary.score_matrix` scores
+    (the measure ``fit-l2`` uses for its stages), or None for an empty store.
     Ties go to the first name.
     """
     from stacker.level2.summary import score_matrix
+    from stacker.thresholds import evaluate_thresholds
 
     store = workspace.store()
-    names = store.names()
+    names = list(store.names() if names is None else names)
     if not names:
         return None
     oof, _ = store.load(names)
-    scores = [score_matrix(workspace.y, oof[i], workspace.folds, workspace.metric) for i in range(len(names))]
-    best = max(range(len(names)), key=lambda i: (scores[i]["greedy"]["out_of_fold"], -i))
-    return names[best], scores[best]
+    y, folds, metric = workspace.y, workspace.folds.astype(np.int64), workspace.metric
+    greedy = [evaluate_thresholds(y, oof[i], folds, metric.beta, metric.average, methods=("greedy",))
+              ["methods"]["greedy"]["out_of_fold"] for i in range(len(names))]
+    best = max(range(len(names)), key=lambda i: (greedy[i], -i))
+    return names[best], score_matrix(y, oof[best], workspace.folds, metric)
 
 
 def with_stage(summary: CVSummary, stage: str, scores: dict) -> CVSummary:

@@ -120,3 +120,19 @@ def test_report_renders_in_headless_chromium(full_workspace, tmp_path):
     assert (pixels[:60, :, 2] - pixels[:60, :, 1] > 40).mean() > 0.5
     background = pixels[-1, -1]
     assert (np.abs(pixels - background).sum(axis=2) > 30).mean() > 0.05
+
+
+def test_best_single_run_is_the_honestly_best_stored_model(make_store):
+    from stacker.report.cv_summary import best_single_run
+    from stacker.thresholds import evaluate_thresholds
+
+    ws = make_store(n_runs=4, n_train=150, n_test=20, n_labels=3, k=3)
+    names = ws.store().names()
+    oof, _ = ws.store().load(names)
+    honest = [evaluate_thresholds(ws.y, oof[i], ws.folds.astype(np.int64), 2.0, "samples")["methods"]["greedy"]
+              ["out_of_fold"] for i in range(len(names))]
+    name, scores = best_single_run(ws)
+    assert name == names[int(np.argmax(honest))] == "m3"  # the most skilled synthetic run
+    assert scores["greedy"]["out_of_fold"] == pytest.approx(max(honest))
+    assert set(scores) == {"greedy", "smooth"} and len(scores["smooth"]["per_label"]) == 3
+    assert best_single_run(ws, ["m0", "m1"])[0] == names[int(np.argmax(honest[:2]))]
