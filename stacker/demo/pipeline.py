@@ -17,13 +17,20 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator
 
 from stacker import config as cfg
-from stacker.config import AugmentConfig, DemoConfig, FoldsConfig, L2Config, SelectConfig, TrainConfig
+from stacker.config import (
+    AugmentConfig,
+    DemoConfig,
+    FoldsConfig,
+    L2Config,
+    SelectConfig,
+    TrainConfig,
+)
 from stacker.data.workspace import Workspace
 from stacker.exceptions import StackerError, WorkspaceError
 
@@ -165,7 +172,12 @@ def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict[
     level-2 numbers are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``;
     the best single run is scored the same way (``stacker.report.cv_summary.best_single_run``).
     """
-    from stacker.report.cv_summary import METHODS, PER_LABEL, best_single_run, load_cv_summary
+    from stacker.report.cv_summary import (
+        METHODS,
+        PER_LABEL,
+        best_single_run,
+        load_cv_summary,
+    )
 
     name, single = best_single_run(workspace)
     summary = load_cv_summary(workspace.level2_dir)

@@ -9,8 +9,8 @@ Features are the 2 x 2-pooled pixels of one image variant.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd

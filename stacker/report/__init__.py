@@ -5,7 +5,12 @@ with one PNG per section; each section module also works on plain arrays.
 """
 
 from stacker.report.build import build_report
-from stacker.report.correlation import ModelSimilarity, agreement, model_similarity, pearson_by_label
+from stacker.report.correlation import (
+    ModelSimilarity,
+    agreement,
+    model_similarity,
+    pearson_by_label,
+)
 from stacker.report.cv_summary import CVSummary, load_cv_summary
 from stacker.report.histograms import class_histograms
 from stacker.report.leaderboard import Leaderboard, build_leaderboard

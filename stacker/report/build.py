@@ -30,7 +30,13 @@ from stacker.config import ReportConfig, ThresholdConfig
 from stacker.data.workspace import Workspace
 from stacker.report.correlation import model_similarity, plot_similarity
 from stacker.report.curves import plot_threshold_curves
-from stacker.report.cv_summary import CVSummary, best_single_run, load_cv_summary, plot_cv_summary, with_stage
+from stacker.report.cv_summary import (
+    CVSummary,
+    best_single_run,
+    load_cv_summary,
+    plot_cv_summary,
+    with_stage,
+)
 from stacker.report.histograms import plot_histograms
 from stacker.report.html import Card, Section, Table, render_page, write_page
 from stacker.report.leaderboard import build_leaderboard, plot_leaderboard
@@ -40,6 +46,7 @@ log = logging.getLogger(__name__)
 
 INDEX = "index.html"
 SINGLE_RUN = "best single run"
+_DEFAULT = ReportConfig()
 FIGURES = ("leaderboard.png", "similarity.png", "trace.png", "histograms.png", "curves.png", "cv_summary.png")
 
 
@@ -62,7 +69,7 @@ class _Context:
     n_models: int = 0
 
 
-def build_report(workspace: Workspace, config: ReportConfig = ReportConfig()) -> Path:
+def build_report(workspace: Workspace, config: ReportConfig = _DEFAULT) -> Path:
     """Write ``<workspace>/report/index.html`` and its PNGs; return the page's path.
 
     Each section is drawn only when its stage's outputs exist; otherwise it

@@ -10,8 +10,8 @@ need not be each label's binary optimum).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -10,9 +10,9 @@ file and are taken from the first.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -118,7 +118,7 @@ def plot_cv_summary(summary: CVSummary, path: Path, *, dpi: int) -> Path:
     values = {method: [summary.overall(method)[s] for s in stages] for method in METHODS}
     low = min(min(v) for v in values.values())
     high = max(max(v) for v in values.values())
-    with style.figure(path, width=1.8 + 1.5 * len(stages), height=3.8, dpi=dpi) as (fig, axes):
+    with style.figure(path, width=1.8 + 1.5 * len(stages), height=3.8, dpi=dpi) as (_, axes):
         ax = axes[0, 0]
         for offset, (method, colour) in zip((-width / 2, width / 2), ((METHODS[0], style.GREEDY),
                                                                       (METHODS[1], style.SMOOTH))):

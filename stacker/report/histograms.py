@@ -7,8 +7,8 @@ label with 3% positives is as readable as one with 90%.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

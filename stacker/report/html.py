@@ -8,9 +8,9 @@ browser, offline.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from stacker.report import style
 
@@ -46,8 +46,8 @@ class Card:
     hint: str = ""
 
 
-_CSS = """
-:root { --ink: %(ink)s; --muted: %(muted)s; --line: %(grid)s; --accent: %(accent)s; --bg: #f6f7fb; }
+_CSS_TEMPLATE = """
+:root { --ink: {ink}; --muted: {muted}; --line: {grid}; --accent: {accent}; --bg: #f6f7fb; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.55 -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
        color: var(--ink); background: var(--bg); }
@@ -69,7 +69,7 @@ section { background: white; border-radius: 14px; padding: 22px 26px; margin-bot
 section h2 { margin: 0 0 6px; font-size: 20px; }
 section .intro { color: #52606d; margin: 0 0 14px; max-width: 900px; }
 figure { margin: 8px 0 18px; text-align: center; }
-figure img { max-width: 100%%; height: auto; border-radius: 6px; }
+figure img { max-width: 100%; height: auto; border-radius: 6px; }
 .missing { border-left: 4px solid #f0b429; background: #fffbea; padding: 12px 16px; border-radius: 6px; }
 .missing code, .intro code { background: #eef0f4; padding: 1px 6px; border-radius: 4px; font-size: 13.5px; }
 .table-wrap { overflow-x: auto; margin: 6px 0 12px; }
@@ -80,7 +80,9 @@ th { background: #f0f2f7; position: sticky; top: 0; font-weight: 600; }
 th:first-child, td:first-child, td.text { text-align: left; }
 tr:hover td { background: #f8f9ff; }
 footer { color: var(--muted); font-size: 12.5px; text-align: center; padding: 10px 0 30px; }
-""" % {"ink": style.INK, "muted": style.MUTED, "grid": style.GRID, "accent": style.ACCENT}
+"""
+_CSS = (_CSS_TEMPLATE.replace("{ink}", style.INK).replace("{muted}", style.MUTED)
+        .replace("{grid}", style.GRID).replace("{accent}", style.ACCENT))
 
 
 def render_page(title: str, subtitle: str, cards: Sequence[Card], sections: Sequence[Section], footer: str) -> str:

@@ -5,9 +5,9 @@ Figures are drawn off-screen (no display, no network) and saved at a fixed DPI.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 # Colours shared by the figures and the HTML page (kept in sync through this module).
 INK = "#1f2933"

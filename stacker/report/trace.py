@@ -45,7 +45,7 @@ def plot_selection_trace(rows: list[TraceRow], path: Path, *, objective: str, dp
     ends = [r.trace[-1] for r in rows if r.trace]
     spread = (max(ends) - min(ends)) if ends else 0.0
     label_y = spread_labels(ends, gap=max(spread, 0.05) * 0.045)
-    with style.figure(path, width=7.5, height=4.4, dpi=dpi) as (fig, axes):
+    with style.figure(path, width=7.5, height=4.4, dpi=dpi) as (_, axes):
         ax = axes[0, 0]
         drawn = [r for r in rows if r.trace]
         for i, (row, y_text) in enumerate(zip(drawn, label_y)):

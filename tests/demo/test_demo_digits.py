@@ -10,7 +10,18 @@ from PIL import Image
 
 from stacker.data import Workspace
 from stacker.demo.digits import (
-    CANVAS, CELL, DIGIT_NAMES, GRID, PREVALENCE, SMUDGE, EDGES_VARIANT, build_digits_task, compose_mosaic, edge_image, render_view, sample_label_sets,
+    CANVAS,
+    CELL,
+    DIGIT_NAMES,
+    EDGES_VARIANT,
+    GRID,
+    PREVALENCE,
+    SMUDGE,
+    build_digits_task,
+    compose_mosaic,
+    edge_image,
+    render_view,
+    sample_label_sets,
     split_digit_pool,
 )
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from stacker.__main__ import main
 from stacker.data import Workspace
 from stacker.demo import DemoResult, run_demo
@@ -34,7 +32,7 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     assert all(f'<img src="{name}"' in page for name in FIGURES) and 'class="missing"' not in page
 
     # the point of stacking, measured honestly (thresholds fitted on K-1 folds, scored on the held-out fold)
-    stage, level2 = result.best_level2
+    _, level2 = result.best_level2
     assert level2 > result.scores["best single model"], result.scores
     assert result.best_model in entries
     assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "report"}

@@ -9,7 +9,12 @@ import pytest
 
 from stacker.data import Workspace, make_folds, write_folds
 from stacker.demo.digits import build_digits_task
-from stacker.demo.sklearn_runs import cross_fit, demo_models, load_pixels, train_sklearn_runs
+from stacker.demo.sklearn_runs import (
+    cross_fit,
+    demo_models,
+    load_pixels,
+    train_sklearn_runs,
+)
 from stacker.exceptions import RegistryError
 from stacker.oof import collect_runs
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -9,7 +10,14 @@ import pytest
 from sklearn.metrics import fbeta_score
 
 from stacker.exceptions import StoreError
-from stacker.report import agreement, build_leaderboard, class_histograms, load_cv_summary, pearson_by_label, trace_rows
+from stacker.report import (
+    agreement,
+    build_leaderboard,
+    class_histograms,
+    load_cv_summary,
+    pearson_by_label,
+    trace_rows,
+)
 from stacker.report.correlation import best_thresholds, model_similarity
 from stacker.report.curves import curve_value
 from stacker.report.html import Card, Section, Table, heat_colour, render_page
@@ -76,7 +84,7 @@ def test_leaderboard_scores_ranks_and_order(arrays):
     assert (ranks[0] == ranks[4]).all()  # ties share a rank
     for j in range(3):
         assert ranks[np.argmax(board.scores[:, j]), j] == 1
-        assert sorted(ranks[:, j])[0] == 1 and ranks[:, j].max() <= 5
+        assert min(ranks[:, j]) == 1 and ranks[:, j].max() <= 5
     rows = board.rows()
     assert [r["mean"] for r in rows] == sorted((r["mean"] for r in rows), reverse=True)
     assert rows[0]["per_label"]["x"][1] == ranks[board.order()[0], 0]
@@ -158,5 +166,5 @@ def test_spread_labels_keeps_order_and_gap():
     values = [0.97, 0.975, 0.5, 0.98, 0.2]
     placed = spread_labels(values, gap=0.02)
     order = np.argsort(values, kind="stable")
-    assert all(placed[b] - placed[a] >= 0.02 - 1e-12 for a, b in zip(order, order[1:]))
+    assert all(placed[b] - placed[a] >= 0.02 - 1e-12 for a, b in itertools.pairwise(order))
     assert max(abs(p - v) for p, v in zip(placed, values)) < 0.05
