@@ -19,7 +19,6 @@ GREEDY = "#e8833a"
 SMOOTH = "#2f9e77"
 ACCENT = "#5b4bdb"
 SEQUENTIAL = "viridis"
-DIVERGING = "RdBu_r"
 
 _RC = {
     "font.family": "DejaVu Sans",
