@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
+from stacker.oof import leaderboard
 from stacker.exceptions import ValidationError
 from stacker.level1.objectives import Objective
 
@@ -147,7 +148,4 @@ def label_scores(oof: np.ndarray, y: np.ndarray, objective: Objective) -> np.nda
     -------
     scores : ndarray of shape (n_models, n_labels); higher is better
     """
-    scores = np.empty((oof.shape[0], oof.shape[2]))
-    for j in range(oof.shape[2]):
-        scores[:, j] = objective.score(y[:, j], np.ascontiguousarray(oof[:, :, j]))
-    return scores
+    return leaderboard.label_scores(oof, y, objective.score)

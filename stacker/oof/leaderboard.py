@@ -1,25 +1,37 @@
-"""Per-label scores of stored models: the numbers behind ``stacker ls`` and the report."""
+"""Per-label scores of stored models: the numbers behind ``stacker ls``, prune and the report."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
 
-def per_label_scores(oof: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
-    """Best binary F-beta of each model on each label, at that label's exact best threshold.
+def label_scores(oof: np.ndarray, y: np.ndarray, score: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+    """``score(y[:, j], P)`` of every model on every label, one batched call per label.
 
     Parameters
     ----------
     oof : ndarray of shape (n_models, n_samples, n_labels)
     y : ndarray of shape (n_samples, n_labels), 0/1
+    score : callable
+        ``score(y_j (n_samples,), P (n_models, n_samples)) -> (n_models,)``.
 
     Returns
     -------
     scores : ndarray of shape (n_models, n_labels)
     """
-    from stacker.thresholds import best_fbeta
-
     scores = np.empty((oof.shape[0], oof.shape[2]))
     for j in range(oof.shape[2]):
-        scores[:, j] = best_fbeta(y[:, j], oof[:, :, j], beta=beta)[0]
+        scores[:, j] = score(y[:, j], np.ascontiguousarray(oof[:, :, j]))
     return scores
+
+
+def per_label_scores(oof: np.ndarray, y: np.ndarray, beta: float) -> np.ndarray:
+    """Best binary F-beta of each model on each label, at that label's exact best threshold.
+
+    Shapes as :func:`label_scores`; returns (n_models, n_labels).
+    """
+    from stacker.thresholds import best_fbeta
+
+    return label_scores(oof, y, lambda y_j, P: best_fbeta(y_j, P, beta=beta)[0])
