@@ -16,6 +16,9 @@ LEVEL2_DIR = "level2"
 SUBMISSIONS_DIR = "submissions"
 REPORT_DIR = "report"
 RUNS_DIR = "runs"
+# Every stage folder (level1/, level2/<learner>/) holds its predictions under these names.
+STAGE_OOF_FILE = "oof.parquet"
+STAGE_TEST_FILE = "test.parquet"
 
 
 @dataclass(frozen=True)

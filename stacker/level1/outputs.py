@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from stacker.config import STAGE_OOF_FILE as OOF_FILE, STAGE_TEST_FILE as TEST_FILE
 from stacker.exceptions import StoreError
 
 if TYPE_CHECKING:
     from stacker.data import Workspace
 
 SELECTION_FILE = "selection.json"
-OOF_FILE = "oof.parquet"
-TEST_FILE = "test.parquet"
 
 
 def load_selection(workspace: Workspace) -> dict:

@@ -11,8 +11,7 @@ from stacker.data import Workspace
 from stacker.exceptions import ValidationError
 from stacker.level2.features import Level1Outputs
 
-OOF_FILE = "oof.parquet"
-TEST_FILE = "test.parquet"
+from stacker.config import STAGE_OOF_FILE as OOF_FILE, STAGE_TEST_FILE as TEST_FILE  # noqa: F401 (re-exported)
 
 
 def load_level1(workspace: Workspace) -> Level1Outputs:

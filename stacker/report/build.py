@@ -19,14 +19,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
 from stacker import __version__, progress
-from stacker.config import ReportConfig, ThresholdConfig
+from stacker.config import STAGE_OOF_FILE, ReportConfig, ThresholdConfig
 from stacker.data.workspace import Workspace
 from stacker.report.correlation import model_similarity, plot_similarity
 from stacker.report.curves import plot_threshold_curves
@@ -67,6 +67,8 @@ class _Context:
     out: Path
     summary: CVSummary | None
     n_models: int = 0
+    thresholds: dict = field(default_factory=dict)  # (stage name, method) -> fitted thresholds
+    stages: dict = field(default_factory=dict)  # "final" -> the Stage the last sections show
 
 
 def build_report(workspace: Workspace, config: ReportConfig = _DEFAULT) -> Path:
@@ -184,7 +186,13 @@ def _trace(ctx: _Context) -> Section:
 
 
 def _final_stage(ctx: _Context) -> Stage | None:
-    """The best level-2 learner by CV score, else the level-1 average, else None."""
+    """The best level-2 learner by CV score, else the level-1 average, else None (read once per report)."""
+    if "final" not in ctx.stages:
+        ctx.stages["final"] = _read_final_stage(ctx)
+    return ctx.stages["final"]
+
+
+def _read_final_stage(ctx: _Context) -> Stage | None:
     from stacker.oof.matrix import read_matrix
 
     ws = ctx.workspace
@@ -192,18 +200,22 @@ def _final_stage(ctx: _Context) -> Stage | None:
         stage, _, _ = ctx.summary.best_stage()
         if stage.startswith("level-2 "):
             learner = stage.removeprefix("level-2 ")
-            return Stage(stage, read_matrix(ws.level2_dir / learner / "oof.parquet", ws.labels))
-    if (ws.level1_dir / "oof.parquet").exists():
-        return Stage("level-1", read_matrix(ws.level1_dir / "oof.parquet", ws.labels))
+            return Stage(stage, read_matrix(ws.level2_dir / learner / STAGE_OOF_FILE, ws.labels))
+    if (ws.level1_dir / STAGE_OOF_FILE).exists():
+        return Stage("level-1", read_matrix(ws.level1_dir / STAGE_OOF_FILE, ws.labels))
     return None
 
 
-def _thresholds(ctx: _Context, proba: np.ndarray, method: str) -> np.ndarray:
+def _thresholds(ctx: _Context, stage: Stage, method: str) -> np.ndarray:
+    """The workspace-metric thresholds of ``stage``'s OOF, fitted once per method for all sections."""
     from stacker.thresholds import optimize_thresholds
 
-    metric, defaults = ctx.workspace.metric, ThresholdConfig()
-    return optimize_thresholds(ctx.workspace.y, proba, metric.beta, metric.average, method,
-                               bandwidth=defaults.bandwidth, max_sweeps=defaults.max_sweeps)
+    key = (stage.name, method)
+    if key not in ctx.thresholds:
+        metric, defaults = ctx.workspace.metric, ThresholdConfig()
+        ctx.thresholds[key] = optimize_thresholds(ctx.workspace.y, stage.oof, metric.beta, metric.average, method,
+                                                  bandwidth=defaults.bandwidth, max_sweeps=defaults.max_sweeps)
+    return ctx.thresholds[key]
 
 
 def _histograms(ctx: _Context) -> Section:
@@ -216,7 +228,7 @@ def _histograms(ctx: _Context) -> Section:
                                                   "(and `stacker fit-l2`).")
     ws = ctx.workspace
     plot_histograms(stage.oof, ws.y, ws.labels, ctx.out / "histograms.png", title=f"{stage.name}: OOF probabilities",
-                    thresholds=_thresholds(ctx, stage.oof, "greedy"), bins=ctx.config.bins, dpi=ctx.config.dpi)
+                    thresholds=_thresholds(ctx, stage, "greedy"), bins=ctx.config.bins, dpi=ctx.config.dpi)
     return Section(key, title, f"{intro} Stage shown: {stage.name}.", images=["histograms.png"])
 
 
@@ -230,7 +242,7 @@ def _curves(ctx: _Context) -> Section:
                                                   "(and `stacker fit-l2`).")
     ws = ctx.workspace
     plot_threshold_curves(stage.oof, ws.y, ws.labels, ctx.out / "curves.png", beta=ws.metric.beta,
-                          greedy=_thresholds(ctx, stage.oof, "greedy"), smooth=_thresholds(ctx, stage.oof, "smooth"),
+                          greedy=_thresholds(ctx, stage, "greedy"), smooth=_thresholds(ctx, stage, "smooth"),
                           bandwidth=ThresholdConfig().bandwidth, dpi=ctx.config.dpi)
     return Section(key, title, f"{intro} Stage shown: {stage.name}.", images=["curves.png"])
 

@@ -11,11 +11,10 @@ from dataclasses import asdict
 
 import numpy as np
 
-from stacker.config import LEVEL1_DIR, LEVEL2_DIR, ThresholdConfig
+from stacker.config import LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE as OOF_FILE, ThresholdConfig
 from stacker.exceptions import StoreError, ValidationError
 from stacker.thresholds.evaluate import evaluate_thresholds
 
-OOF_FILE = "oof.parquet"
 _SOURCE = re.compile(rf"^({re.escape(LEVEL1_DIR)}|{re.escape(LEVEL2_DIR)}/[A-Za-z0-9_.-]+)$")
 
 
