@@ -1,8 +1,11 @@
 """Progress reporting that the library can call and only the CLI turns on.
 
 The library never prints: long loops wrap their iterables in :func:`track`,
-which is a plain pass-through unless the CLI has enabled terminal progress
-bars with :func:`enable` (rich).
+which is a plain pass-through unless progress was enabled with :func:`enable`
+(the CLI does when stderr is a terminal; a notebook may call
+``stacker.progress.enable()``). Bars are drawn by rich only where they can be:
+on a terminal, or in Jupyter as a widget; anywhere else (a pipe, captured
+output) nothing is drawn, so no terminal control codes end up in a log.
 """
 
 from __future__ import annotations
@@ -31,20 +34,29 @@ def track(iterable: Iterable[T], description: str, total: int | None = None) -> 
     if not _enabled:
         yield from iterable
         return
-    from rich.console import Console
     from rich.progress import track as rich_track
 
-    console = Console(stderr=True)
+    console = _live_console()
+    if console is None:
+        yield from iterable
+        return
     yield from rich_track(iterable, description=description, total=total, transient=True, console=console)
 
 
 @contextmanager
 def status(message: str) -> Iterator[None]:
     """A spinner with ``message`` while the block runs, when enabled."""
-    if not _enabled:
+    console = _live_console() if _enabled else None
+    if console is None:
         yield
         return
+    with console.status(message):
+        yield
+
+
+def _live_console():
+    """A rich console on stderr if it can draw live displays (terminal or Jupyter), else None."""
     from rich.console import Console
 
-    with Console(stderr=True).status(message):
-        yield
+    console = Console(stderr=True)
+    return console if console.is_terminal or console.is_jupyter else None

@@ -19,19 +19,11 @@ def run(
 ) -> None:
     """List stored models: name, arch, variant, seed, per-label best F-beta and its mean."""
     from stacker.data import Workspace
-    from stacker.oof.leaderboard import per_label_scores
+    from stacker.oof.leaderboard import store_leaderboard
 
     ws = Workspace.load(workspace)
     store = ws.level1_store() if level1 else ws.store()
-    entries = store.entries()
-    oof, _ = store.load([e.name for e in entries])
-    scores = per_label_scores(oof, ws.y, ws.metric.beta) if entries else []
-    rows = [
-        {"name": e.name, "kind": e.kind, "arch": e.arch, "variant": e.variant, "seed": e.seed,
-         "content_hash": e.content_hash, "members": e.meta.get("members"),
-         "per_label": dict(zip(ws.labels, map(float, s))), "mean": float(s.mean())}
-        for e, s in zip(entries, scores)
-    ]
+    rows = store_leaderboard(store, ws.y, ws.labels, ws.metric.beta)
     if json_output:
         print_json(rows)
         return

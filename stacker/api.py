@@ -1,0 +1,326 @@
+"""The notebook API: one object per workspace, one method per stage, results with a DataFrame view.
+
+```python
+import stacker
+ws = stacker.Workspace.create("comp/", train="train.csv", test="sample_submission.csv", id_column="image_name")
+ws.make_folds(k=5)
+stacker.write_run("comp/runs/resnet50_s0", oof=oof_probs, test=test_probs, arch="resnet50", seed=0)
+ws.collect("comp/runs")
+sel = ws.select(beam=5, per_label=3)
+l2 = ws.fit_level2("lightgbm", features="all-labels")
+sub = ws.submit(l2, rule="smooth")
+ws.leaderboard()
+```
+
+Every method calls the same library function as the matching CLI command, so
+a notebook and ``stacker ...`` write the same files. Stages are imported on
+first use, so ``import stacker`` stays light.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from stacker.config import CollectConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig
+from stacker.data.workspace import Workspace as _BaseWorkspace
+from stacker.exceptions import ValidationError, WorkspaceError
+from stacker.oof.writer import write_run
+
+if TYPE_CHECKING:
+    from stacker.level1.stage import SelectionReport
+    from stacker.level2.stage import L2Result
+    from stacker.oof.collect import CollectReport
+    from stacker.submission.submit import SubmissionResult
+
+__all__ = ["CollectResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
+
+
+class _Tabular:
+    """A result with a DataFrame view: ``.table``, ``to_frame()`` and a notebook rendering."""
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The result as a DataFrame (a fresh copy on each access)."""
+        return self.to_frame()
+
+    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def _repr_html_(self) -> str:
+        return self.to_frame()._repr_html_()
+
+
+@dataclass(frozen=True)
+class CollectResult(_Tabular):
+    """What :meth:`Workspace.collect` did: the :class:`~stacker.oof.CollectReport`, one row per run.
+
+    ``to_frame()`` columns: ``run``, ``outcome`` (added, replaced, unchanged,
+    rejected) and ``reason`` (why a run was rejected, else empty).
+    """
+
+    report: CollectReport
+
+    @property
+    def ok(self) -> bool:
+        """Whether no run was rejected."""
+        return self.report.ok
+
+    def to_frame(self) -> pd.DataFrame:
+        rows = [(name, outcome, "") for outcome in ("added", "replaced", "unchanged")
+                for name in getattr(self.report, outcome)]
+        rows += [(name, "rejected", reason) for name, reason in self.report.rejected.items()]
+        return pd.DataFrame(rows, columns=["run", "outcome", "reason"])
+
+
+@dataclass(frozen=True)
+class SelectResult(_Tabular):
+    """Level-1 selection (:meth:`Workspace.select`).
+
+    Attributes
+    ----------
+    report : SelectionReport
+        The document of ``level1/selection.json``, the candidates and the paths written.
+    oof : ndarray of shape (n_train, n_labels), float32
+        Per label, the average of that label's selected candidates, rows in train.csv order.
+    test : ndarray of shape (n_test, n_labels), float32
+        The same averages on the test rows, in sample-submission order.
+    scores : pandas.Series, indexed by label
+        In-sample objective of each label's selection (F-beta in [0, 1] for ``fbeta``).
+    """
+
+    report: SelectionReport
+    oof: np.ndarray
+    test: np.ndarray
+    scores: pd.Series
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per label: ``models`` (comma-joined), ``score``, ``threshold`` and, nested, ``held_out``."""
+        selection = self.report.selection
+        nested = selection.get("nested")
+        rows = []
+        for label, entry in selection["per_label"].items():
+            row = {"label": label, "models": ", ".join(entry["models"]), "score": entry["score"],
+                   "threshold": entry["threshold"]}
+            if nested:
+                row["held_out"] = nested["per_label"][label]["held_out"]
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Level2Result(_Tabular):
+    """A fitted level-2 stage (:meth:`Workspace.fit_level2`).
+
+    Attributes
+    ----------
+    result : L2Result
+        What the stage wrote (``level2/<learner>/``), its parameters and scores.
+    oof : ndarray of shape (n_train, n_labels), float32
+        Nested-CV out-of-fold level-2 probabilities, rows in train.csv order.
+    test : ndarray of shape (n_test, n_labels), float32
+        Level-2 test probabilities, rows in sample-submission order.
+    scores : dict
+        ``{"best single" | "level-1" | "level-2": {...}}``, honest out-of-fold F-beta in [0, 1].
+    """
+
+    result: L2Result
+    oof: np.ndarray
+    test: np.ndarray
+    scores: dict
+
+    @property
+    def source(self) -> str:
+        """The stage folder relative to the workspace, ``level2/<learner>`` (what ``submit`` reads)."""
+        return f"{self.result.output_dir.parent.name}/{self.result.output_dir.name}"
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ``fit-l2`` summary table: one row per label, then the overall metric."""
+        return pd.DataFrame(self.result.rows, columns=self.result.columns)
+
+
+@dataclass(frozen=True)
+class SubmitResult(_Tabular):
+    """A written submission (:meth:`Workspace.submit`).
+
+    Attributes
+    ----------
+    result : SubmissionResult
+        Paths of the CSV and its provenance JSON, the method, ``cv_f2`` (honest
+        out-of-fold score in [0, 1]) and the thresholds, shape (n_labels,).
+    frame : pandas.DataFrame of shape (n_test, n_columns)
+        The submission exactly as written to the CSV.
+    """
+
+    result: SubmissionResult
+    frame: pd.DataFrame
+
+    @property
+    def csv(self) -> Path:
+        """The submission CSV."""
+        return self.result.csv
+
+    @property
+    def cv_score(self) -> float:
+        """Honest out-of-fold score of this submission's pipeline, in [0, 1]."""
+        return self.result.cv_f2
+
+    def to_frame(self) -> pd.DataFrame:
+        """The submission, shape (n_test, n_columns), as in the CSV."""
+        return self.frame.copy()
+
+
+class Workspace(_BaseWorkspace):
+    """A workspace with one method per stage, for notebooks and scripts.
+
+    It is a :class:`stacker.data.Workspace` (ids, labels, folds, stores), plus
+    ``create``, ``make_folds``, ``collect``, ``select``, ``fit_level2``,
+    ``submit`` and ``leaderboard``. Each calls the library function behind
+    the matching CLI command and returns a result with a DataFrame view.
+    """
+
+    @classmethod
+    def create(cls, root: Path | str, *, train: Path | str | pd.DataFrame, test: Path | str | pd.DataFrame,
+               **options: Any) -> "Workspace":
+        """Create (or re-create) the workspace at ``root``, as ``stacker init`` does.
+
+        Parameters
+        ----------
+        root : path
+            The workspace folder; created if absent.
+        train : path or DataFrame of shape (n_train, n_columns)
+            Train table: the id column plus ``tags`` (space-separated) or one 0/1
+            column per label. A DataFrame is written to ``<root>/train.csv``.
+        test : path or DataFrame of shape (n_test, n_columns)
+            The test ids (a Kaggle sample submission). A DataFrame is written to
+            ``<root>/sample_submission.csv``.
+        **options
+            Other :class:`~stacker.config.WorkspaceConfig` fields: ``id_column``,
+            ``labels``, ``metric``, ``images``, ...
+        """
+        root = Path(root)
+        train = _table_path(train, root / "train.csv")
+        test = _table_path(test, root / "sample_submission.csv")
+        return cls.init(root, train=train, test=test, **options)
+
+    def make_folds(self, k: int = FoldsConfig.k, seed: int = FoldsConfig.seed, *, force: bool = False) -> np.ndarray:
+        """Write ``folds.csv`` (as ``stacker folds``) and return the fold of each train row.
+
+        Returns
+        -------
+        ndarray of shape (n_train,), values 0..k-1, rows in train.csv order.
+        """
+        from stacker.data.folds import assign_folds
+
+        folds = assign_folds(self, FoldsConfig(k=k, seed=seed), force=force)
+        self.__dict__.pop("folds", None)  # the cached assignment is now stale
+        return folds
+
+    def collect(self, runs: Path | str = "runs", *, replace: bool = CollectConfig.replace) -> CollectResult:
+        """Validate every run folder under ``runs`` and store each valid one (as ``stacker oof-collect``).
+
+        A relative ``runs`` that does not exist from the current folder is taken
+        inside the workspace. A rejected run is listed with its reason, not raised.
+        """
+        from stacker.oof.collect import collect_runs
+
+        runs = Path(runs)
+        runs_dir = runs if runs.is_absolute() or runs.exists() else self.root / runs
+        return CollectResult(collect_runs(self, runs_dir, CollectConfig(replace=replace)))
+
+    def select(self, **config: Any) -> SelectResult:
+        """Bag the stored runs and select models per label (as ``stacker select``).
+
+        ``config`` holds :class:`~stacker.config.SelectConfig` fields (``method``,
+        ``beam``, ``per_label``, ``bag``, ``objective``, ``nested``, ...); an
+        unknown name raises :class:`~stacker.exceptions.ValidationError`.
+        """
+        from stacker.level1.outputs import load_level1_matrices
+        from stacker.level1.stage import run_selection
+
+        report = run_selection(self, _config(SelectConfig, config))
+        oof, test = load_level1_matrices(self)
+        scores = pd.Series({label: entry["score"] for label, entry in report.selection["per_label"].items()},
+                           name="score")
+        return SelectResult(report, oof, test, scores)
+
+    def fit_level2(self, learner: str = L2Config.learner, **config: Any) -> Level2Result:
+        """Fit one ``learner`` per label on the level-1 outputs with nested CV (the stage of ``stacker fit-l2``).
+
+        ``config`` holds the other :class:`~stacker.config.L2Config` fields
+        (``features``, ``params``, ``jobs``, ``seed``). No submission is written;
+        call :meth:`submit` with the result.
+        """
+        from stacker.level2.stage import fit_level2
+        from stacker.oof.matrix import read_matrix
+
+        result = fit_level2(self, _config(L2Config, {"learner": learner, **config}))
+        oof = read_matrix(result.output_dir / "oof.parquet", self.labels)
+        test = read_matrix(result.output_dir / "test.parquet", self.labels)
+        return Level2Result(result, oof, test, result.scores)
+
+    def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.thresholds,
+               name: str | None = None) -> SubmitResult:
+        """Threshold a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
+
+        Parameters
+        ----------
+        source : Level2Result or str
+            A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
+        rule : str
+            Threshold method, ``"greedy"`` or ``"smooth"``.
+        name : str, optional
+            File stem; by default ``l1-<rule>`` or ``l2-<learner>-<rule>``.
+        """
+        from stacker.submission.submit import submit
+
+        folder = source.source if isinstance(source, Level2Result) else str(source)
+        result = submit(self, SubmitConfig(source=folder, thresholds=rule, name=name))
+        frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
+        return SubmitResult(result, frame)
+
+    def leaderboard(self, *, level1: bool = False) -> pd.DataFrame:
+        """Stored models and their out-of-fold F-beta, best first (the table of ``stacker ls``).
+
+        Returns
+        -------
+        DataFrame of shape (n_models, 5 + n_labels)
+            Columns ``model``, ``arch``, ``variant``, ``seed``, ``mean`` and one
+            per label: the best F-beta (in [0, 1]) at that label's exact best
+            threshold, out of fold. ``level1=True`` lists the level-1 candidates.
+        """
+        from stacker.oof.leaderboard import store_leaderboard
+
+        rows = store_leaderboard(self.level1_store() if level1 else self.store(), self.y, self.labels,
+                                 self.metric.beta)
+        frame = pd.DataFrame(
+            [{"model": r["name"], "arch": r["arch"], "variant": r["variant"], "seed": r["seed"], "mean": r["mean"],
+              **r["per_label"]} for r in rows],
+            columns=["model", "arch", "variant", "seed", "mean", *self.labels],
+        )
+        return frame.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _table_path(table: Path | str | pd.DataFrame, default: Path) -> Path | str:
+    if not isinstance(table, pd.DataFrame):
+        return table
+    text = table.to_csv(index=False)
+    if default.exists() and default.read_text() != text:
+        raise WorkspaceError(f"{default} exists with other content; pass its path instead of a DataFrame, "
+                             f"or remove it")
+    default.parent.mkdir(parents=True, exist_ok=True)
+    default.write_text(text)
+    return default
+
+
+def _config(cls, values: dict):
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValidationError(f"unknown {cls.__name__} options {unknown}; valid: {sorted(known)}")
+    return cls(**values)
