@@ -53,7 +53,11 @@ def write_run(
     workspace: Workspace, name: str, *, skill: float = 1.0, arch: str = "arch", variant: str | None = None,
     seed: int = 0, per_fold: bool = False, fmt: str = "csv", runs_dir: Path | None = None,
 ) -> Path:
-    """A valid run folder of synthetic probabilities (whole-file or per-fold layout)."""
+    """A valid run folder of synthetic probabilities (whole-file or per-fold layout).
+
+    ``fmt``: ``csv`` or ``parquet`` (id column + label columns) or a positional
+    format ``npy``, ``npz``, ``h5`` (bare arrays in workspace row and label order).
+    """
     rng = np.random.default_rng([zlib.crc32(name.encode()), seed])
     run_dir = (runs_dir or workspace.root / "runs") / name
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -64,11 +68,7 @@ def write_run(
     test = rng.random((len(workspace.test_ids), len(labels)))
 
     def table(ids, values, path):
-        frame = pd.DataFrame(values, columns=labels)
-        frame.insert(0, id_column, ids)
-        frame.to_csv(path.with_suffix(".csv"), index=False) if fmt == "csv" else frame.to_parquet(
-            path.with_suffix(".parquet"), index=False
-        )
+        write_table(path, fmt, ids, values, labels, id_column)
 
     if per_fold:
         for k in range(workspace.n_folds):
@@ -80,6 +80,27 @@ def write_run(
         table(workspace.train_ids, oof, run_dir / "oof")
         table(workspace.test_ids, test, run_dir / "test")
     return run_dir
+
+
+def write_table(path: Path, fmt: str, ids, values: np.ndarray, labels: list[str], id_column: str = ID) -> Path:
+    """Write one run-folder table ``<path>.<fmt>`` (``path`` without suffix); returns its path."""
+    path = path.with_suffix(f".{fmt}")
+    if fmt in ("csv", "parquet"):
+        frame = pd.DataFrame(values, columns=labels)
+        frame.insert(0, id_column, ids)
+        frame.to_csv(path, index=False) if fmt == "csv" else frame.to_parquet(path, index=False)
+    elif fmt == "npy":
+        np.save(path, values)
+    elif fmt == "npz":
+        np.savez(path, **{path.stem: values})
+    elif fmt == "h5":
+        import h5py
+
+        with h5py.File(path, "w") as f:
+            f.create_dataset(path.stem, data=values)
+    else:
+        raise ValueError(f"unknown table format {fmt!r}")
+    return path
 
 
 @pytest.fixture
