@@ -55,8 +55,16 @@ def status(message: str) -> Iterator[None]:
 
 
 def _live_console():
-    """A rich console on stderr if it can draw live displays (terminal or Jupyter), else None."""
+    """A rich console on stderr if it can draw live displays (a real terminal, or Jupyter), else None.
+
+    The stream itself is asked, not rich's ``is_terminal``: FORCE_COLOR or
+    TTY_COMPATIBLE in the environment (CI, some notebook front ends) would
+    make rich write cursor-control codes into captured output.
+    """
+    import sys
+
     from rich.console import Console
 
     console = Console(stderr=True)
-    return console if console.is_terminal or console.is_jupyter else None
+    isatty = getattr(sys.stderr, "isatty", None)
+    return console if console.is_jupyter or (isatty is not None and isatty()) else None
