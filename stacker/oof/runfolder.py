@@ -216,7 +216,7 @@ def _checked_values(frame: pd.DataFrame, labels: list[str], where: str, id_colum
     return check_values(values, labels, where, lambda i: f"id {frame.index[i]!r}")
 
 
-def check_values(values: np.ndarray, labels: Sequence[str], where: str,
+def check_values(values: np.ndarray, labels: Sequence[str] | None, where: str,
                  row: Callable[[int], str] = lambda i: f"row {i}") -> np.ndarray:
     """Refuse NaN, infinite and out-of-[0, 1] probabilities; return them as float32.
 
@@ -224,7 +224,8 @@ def check_values(values: np.ndarray, labels: Sequence[str], where: str,
     ----------
     values : array-like of shape (n_rows, n_labels)
         Probabilities (unitless, in [0, 1]), columns in ``labels`` order.
-    labels : sequence of str, length n_labels
+    labels : sequence of str, length n_labels, or None
+        Column names for the message; None names columns by position.
     where : str
         Start of the message, e.g. ``"run 'r50_s0', oof.npy"``.
     row : callable
@@ -246,7 +247,8 @@ def check_values(values: np.ndarray, labels: Sequence[str], where: str,
         if bad.any():
             i, j = np.argwhere(bad)[0]
             raise RunFormatError(
-                f"{where}: {int(bad.sum())} {what} values (first at {row(int(i))}, label {labels[j]!r}); "
+                f"{where}: {int(bad.sum())} {what} values (first at {row(int(i))}, "
+                f"{f'label {labels[j]!r}' if labels is not None else f'column {j}'}); "
                 f"re-export the run with probabilities in [0, 1] or move it out of the runs folder"
             )
     return values.astype(np.float32)

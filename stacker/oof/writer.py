@@ -131,7 +131,7 @@ def _matrix(values: Any, stem: str, name: str, format: str, labels: list[str] | 
         raise RunFormatError(f"{where}: array has shape {values.shape}; expected 2-D (n_rows, n_labels)")
     if labels is not None and values.shape[1] != len(labels):
         raise RunFormatError(f"{where}: {values.shape[1]} columns but labels names {len(labels)}")
-    return check_values(values, labels or [str(j) for j in range(values.shape[1])], where)
+    return check_values(values, labels, where)
 
 
 def _publish(tmp: Path, path: Path) -> None:
