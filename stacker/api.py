@@ -46,7 +46,7 @@ class _Tabular:
 
     @property
     def table(self) -> pd.DataFrame:
-        """The result as a DataFrame (a fresh copy on each access)."""
+        """The result as a DataFrame of shape (n_rows, n_columns), as :meth:`to_frame` (a fresh copy each time)."""
         return self.to_frame()
 
     def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass defines it
@@ -72,6 +72,7 @@ class CollectResult(_Tabular):
         return self.report.ok
 
     def to_frame(self) -> pd.DataFrame:
+        """One row per run, shape (n_runs, 3): ``run``, ``outcome`` and ``reason``."""
         rows = [(name, outcome, "") for outcome in ("added", "replaced", "unchanged")
                 for name in getattr(self.report, outcome)]
         rows += [(name, "rejected", reason) for name, reason in self.report.rejected.items()]
@@ -100,7 +101,10 @@ class SelectResult(_Tabular):
     scores: pd.Series
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per label: ``models`` (comma-joined), ``score``, ``threshold`` and, nested, ``held_out``."""
+        """One row per label, shape (n_labels, 4) or, nested, (n_labels, 5).
+
+        Columns ``label``, ``models`` (comma-joined), ``score``, ``threshold`` and, nested, ``held_out``.
+        """
         selection = self.report.selection
         nested = selection.get("nested")
         rows = []
@@ -140,7 +144,11 @@ class Level2Result(_Tabular):
         return f"{self.result.output_dir.parent.name}/{self.result.output_dir.name}"
 
     def to_frame(self) -> pd.DataFrame:
-        """The ``fit-l2`` summary table: one row per label, then the overall metric."""
+        """The ``fit-l2`` summary table, shape (n_labels + 1, n_columns): one row per label, then ``overall``.
+
+        Columns: ``label`` then, per pipeline (best single, level-1, level-2) and
+        threshold method, the honest out-of-fold F-beta in [0, 1].
+        """
         return pd.DataFrame(self.result.rows, columns=self.result.columns)
 
 
@@ -162,7 +170,7 @@ class SubmitResult(_Tabular):
 
     @property
     def csv(self) -> Path:
-        """The submission CSV."""
+        """Path of the submission CSV under ``submissions/``."""
         return self.result.csv
 
     @property

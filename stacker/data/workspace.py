@@ -86,26 +86,32 @@ class Workspace:
 
     @property
     def oof_dir(self) -> Path:
+        """The OOF store folder, ``<root>/oof``."""
         return self.root / cfg.OOF_DIR
 
     @property
     def level1_dir(self) -> Path:
+        """The level-1 stage folder, ``<root>/level1``."""
         return self.root / cfg.LEVEL1_DIR
 
     @property
     def level2_dir(self) -> Path:
+        """The level-2 stage folder, ``<root>/level2`` (one sub-folder per learner)."""
         return self.root / cfg.LEVEL2_DIR
 
     @property
     def submissions_dir(self) -> Path:
+        """Where submissions go, ``<root>/submissions``."""
         return self.root / cfg.SUBMISSIONS_DIR
 
     @property
     def report_dir(self) -> Path:
+        """The HTML report folder, ``<root>/report``."""
         return self.root / cfg.REPORT_DIR
 
     @property
     def folds_path(self) -> Path:
+        """Path of the persisted fold assignment (``folds.csv`` by default)."""
         return self.root / self.config.folds
 
     def image_dir(self, variant: str = "original") -> Path:
@@ -123,6 +129,7 @@ class Workspace:
     # ----- data -------------------------------------------------------------
     @property
     def metric(self) -> MetricSpec:
+        """The workspace metric, parsed (``f2-samples``: beta 2, samples average)."""
         return parse_metric(self.config.metric)
 
     @cached_property
@@ -167,6 +174,7 @@ class Workspace:
 
     @property
     def n_folds(self) -> int:
+        """Number of folds K in ``folds.csv`` (folds are 0..K-1)."""
         return int(self.folds.max()) + 1
 
     def store(self):
