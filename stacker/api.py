@@ -20,6 +20,7 @@ first use, so ``import stacker`` stays light.
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 __all__ = ["CollectResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
 
 
-class _Tabular:
+class _Tabular(ABC):
     """A result with a DataFrame view: ``.table``, ``to_frame()`` and a notebook rendering."""
 
     @property
@@ -49,8 +50,9 @@ class _Tabular:
         """The result as a DataFrame of shape (n_rows, n_columns), as :meth:`to_frame` (a fresh copy each time)."""
         return self.to_frame()
 
-    def to_frame(self) -> pd.DataFrame:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError
+    @abstractmethod
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a DataFrame; each result type states its rows and columns."""
 
     def _repr_html_(self) -> str:
         return self.to_frame()._repr_html_()
@@ -235,11 +237,9 @@ class Workspace(_BaseWorkspace):
         A relative ``runs`` that does not exist from the current folder is taken
         inside the workspace. A rejected run is listed with its reason, not raised.
         """
-        from stacker.oof.collect import collect_runs
+        from stacker.oof.collect import collect_runs, resolve_runs_dir
 
-        runs = Path(runs)
-        runs_dir = runs if runs.is_absolute() or runs.exists() else self.root / runs
-        return CollectResult(collect_runs(self, runs_dir, CollectConfig(replace=replace)))
+        return CollectResult(collect_runs(self, resolve_runs_dir(self, runs), CollectConfig(replace=replace)))
 
     def select(self, **config: Any) -> SelectResult:
         """Bag the stored runs and select models per label (as ``stacker select``).

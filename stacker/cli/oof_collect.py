@@ -20,11 +20,10 @@ def run(
     """Validate every run folder under RUNS and store each valid one (atomically); exit 1 if any was rejected."""
     from stacker.config import CollectConfig
     from stacker.data import Workspace
-    from stacker.oof import collect_runs
+    from stacker.oof.collect import collect_runs, resolve_runs_dir
 
     ws = Workspace.load(workspace)
-    runs_dir = runs if runs.is_absolute() or runs.exists() else ws.root / runs
-    report = collect_runs(ws, runs_dir, CollectConfig(replace=replace))
+    report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace))
     for outcome in ("added", "replaced", "unchanged"):
         names = getattr(report, outcome)
         if names:

@@ -29,6 +29,12 @@ class CollectReport:
         return not self.rejected
 
 
+def resolve_runs_dir(workspace: Workspace, runs: Path | str) -> Path:
+    """``runs`` as given if absolute or existing from the current folder, else inside the workspace."""
+    runs = Path(runs)
+    return runs if runs.is_absolute() or runs.exists() else workspace.root / runs
+
+
 def find_runs(runs_dir: Path) -> list[Path]:
     """Run folders under ``runs_dir``: the folder itself if it holds run.json, else its sub-folders."""
     runs_dir = Path(runs_dir)
