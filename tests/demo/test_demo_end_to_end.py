@@ -36,6 +36,31 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     assert level2 > result.scores["best single model"], result.scores
     assert result.best_model in entries
     assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "report"}
+    _api_repeats_the_demo(ws, tmp_path / "api")
+
+
+def _api_repeats_the_demo(demo, root):
+    """The notebook API on the demo's own inputs and resolved configs writes the same stage files."""
+    import json
+    import shutil
+
+    import stacker
+
+    ws = stacker.Workspace.create(root, train=demo.root / demo.config.train, test=demo.root / demo.config.test,
+                                  **{k: getattr(demo.config, k) for k in ("id_column", "metric", "labels")})
+    shutil.copy(demo.folds_path, ws.folds_path)
+    assert ws.collect(demo.root / "runs").ok
+    assert ws.store().names() == demo.store().names()
+    select = json.loads((demo.level1_dir / "selection.json").read_text())["config"]
+    select.pop("metric")
+    ws.select(**select)
+    for name in ("oof.parquet", "test.parquet"):
+        assert (ws.level1_dir / name).read_bytes() == (demo.level1_dir / name).read_bytes(), name
+    learner_dir = sorted(p for p in demo.level2_dir.iterdir() if p.is_dir())[0]
+    l2 = ws.fit_level2(**json.loads((learner_dir / "config.json").read_text())["config"])
+    for name in ("oof.parquet", "test.parquet"):
+        assert (l2.result.output_dir / name).read_bytes() == (learner_dir / name).read_bytes(), name
+    assert l2.scores == json.loads((learner_dir / "scores.json").read_text())["pipelines"]
 
 
 def test_demo_refuses_a_folder_that_is_not_empty(tmp_path, capsys):
