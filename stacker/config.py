@@ -139,8 +139,10 @@ class SelectConfig:
     ``arch+variant``, ``arch`` or not at all (``none``); ``bag_top``: keep the K
     best runs of each group (None: all). ``objective``: ``fbeta`` (exact best
     threshold, beta from the workspace metric), ``logloss`` or ``auc``.
-    ``nested``: also repeat selection inside each outer fold and report the
-    held-out score. ``jobs``: labels selected in parallel threads (None: one
+    ``nested`` (default): also repeat selection inside each outer fold; the
+    level-1 OOF of fold ``k`` then averages the models chosen without fold ``k``
+    (honest), level 2 builds fold ``k``'s features from that selection, and the
+    held-out score of selection is reported. ``jobs``: labels selected in parallel threads (None: one
     per CPU core); results do not depend on it.
     """
 
@@ -152,7 +154,7 @@ class SelectConfig:
     restarts: int = 20
     seed: int = 0
     objective: str = "fbeta"
-    nested: bool = False
+    nested: bool = True
     jobs: int | None = None
 
 

@@ -37,7 +37,8 @@ def run(
         help="fbeta: F-beta at the exact best threshold (beta from the workspace metric); logloss; auc.")] = (
         ObjectiveName(_DEFAULT.objective)),
     nested: Annotated[bool, typer.Option(
-        "--nested", help="Repeat selection inside each outer fold and report the held-out score.")] = _DEFAULT.nested,
+        "--nested/--no-nested", help="Repeat selection inside each outer fold (default): honest level-1 OOF, "
+        "per-fold level-2 features, and the held-out score of selection.")] = _DEFAULT.nested,
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", "-j", help="Labels selected in parallel (default: one per CPU core).", min=1)] = _DEFAULT.jobs,
     json_output: JsonOption = False,

@@ -69,10 +69,9 @@ def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -
     sync_level1_store(workspace.level1_store(), bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
     bag_names = [b.name for b in bags]
     per_label = {label: selector for label, (selector, _) in zip(workspace.labels, results)}
-    nested = None
-    if config.nested:
-        nested = {label: summarise(folds_, bag_names) for label, (_, folds_) in zip(workspace.labels, results)}
-    return _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nested)
+    fold_subsets = {label: fold_results for label, (_, fold_results) in zip(workspace.labels, results)}
+    return _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label,
+                          fold_subsets if config.nested else None)
 
 
 def check_select_config(config: SelectConfig, beta: float) -> Objective:
@@ -153,8 +152,15 @@ def make_selector(config: SelectConfig, objective: Objective):
     return create_selector(config.method, objective, config)
 
 
-def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nested) -> SelectionReport:
-    labels, y = workspace.labels, workspace.y
+def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, fold_subsets) -> SelectionReport:
+    """Level-1 matrices and selection.json.
+
+    Test rows average each label's selection on every row. Train rows, when
+    ``fold_subsets`` is given (nested, the default), average the selection made
+    without their own fold, so ``oof.parquet`` is out of fold for the selection
+    too and its CV score is honest; otherwise the selection on every row.
+    """
+    labels, y, folds = workspace.labels, workspace.y, workspace.folds
     names = [b.name for b in bags]
     fbeta = create_objective("fbeta", beta=workspace.metric.beta)  # thresholds for every objective
     level1_oof = np.empty(cand_oof.shape[1:], dtype=np.float32)
@@ -168,8 +174,13 @@ def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, nest
             "models": [names[m] for m in selector.selected_], "score": selector.score_,
             "trace": selector.trace_, "threshold": fbeta.threshold(y[:, j], level1_oof[:, j]),
         }
-    selection = {"config": {**asdict(config), "metric": workspace.metric.name}, "per_label": table}
-    if nested is not None:
+        for fold in (fold_subsets or {}).get(label, []):
+            rows = folds == fold.fold
+            level1_oof[rows, j] = subset_mean(cand_oof[:, rows, j], fold.models)
+    selection = {"config": {**asdict(config), "metric": workspace.metric.name}, "per_label": table,
+                 "oof_out_of_fold": fold_subsets is not None}
+    if fold_subsets is not None:
+        nested = {label: summarise(fold_subsets[label], names) for label in labels}
         selection["nested"] = _nested_document(nested, workspace.n_folds)
     root = workspace.level1_dir
     paths = {"selection": root / SELECTION_FILE, "oof": root / OOF_FILE, "test": root / TEST_FILE, "store": root}

@@ -2,7 +2,8 @@
 
 - :mod:`~stacker.level2.learners` - the learner registry (``logistic``, ``ridge``,
   ``lightgbm``, ``xgboost``, ``mlp``).
-- :func:`label_features` - the ``selected`` / ``all-labels`` feature sets.
+- :class:`FoldFeatures` - the ``all-models`` / ``all-models+labels`` / ``selected`` /
+  ``all-labels`` feature sets of each (label, outer fold), from that fold's selection.
 - :func:`nested_cv` - level-2 OOF and test predictions, parallel over labels x folds.
 - :func:`parse_params` - ``--param key=value`` with type inference.
 - :func:`stacker.level2.stage.fit_level2` - the ``fit-l2`` stage: level-1 files in,
@@ -10,12 +11,14 @@
   learners without loading the data stack).
 """
 
-from stacker.level2.features import FEATURE_SETS, Level1Outputs, LabelFeatures, all_label_features, label_features
+from stacker.level2.features import (
+    FEATURE_SETS, FoldFeatures, LabelFeatures, Level1Outputs, StaticFeatures, label_features,
+)
 from stacker.level2.learners import Learner, create_learner, list_learners, register_learner
 from stacker.level2.nested import NestedResult, nested_cv
 from stacker.level2.params import parse_params
 
 __all__ = [
-    "FEATURE_SETS", "LabelFeatures", "Learner", "Level1Outputs", "NestedResult", "all_label_features",
+    "FEATURE_SETS", "FoldFeatures", "LabelFeatures", "Learner", "Level1Outputs", "NestedResult", "StaticFeatures",
     "create_learner", "label_features", "list_learners", "nested_cv", "parse_params", "register_learner",
 ]

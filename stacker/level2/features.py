@@ -1,28 +1,38 @@
-"""Level-2 feature sets: what one label's learner sees.
+"""Level-2 feature sets: what one label's learner sees in one outer fold.
 
+``all-models``
+    That label's column of every level-1 candidate (every bag of runs), whether
+    selected or not: (n_rows, n_candidates). Uses no labels to build, so it is
+    the same in every fold.
+``all-models+labels``
+    Every label's level-1 output (so correlations between labels can be
+    learned, e.g. "cloudy" makes "clear" unlikely) followed by ``all-models``.
 ``selected``
-    That label's column of each level-1 model chosen for that label
-    (``level1/selection.json``): (n_rows, n_selected) probabilities.
+    That label's column of each level-1 candidate chosen for that label.
 ``all-labels``
-    Every label's level-1 output (the columns of ``level1/oof.parquet`` /
-    ``test.parquet``, one per label, so correlations between labels can be
-    learned, e.g. "cloudy" makes "clear" unlikely) followed by that label's
-    selected models, as in ``selected``: (n_rows, n_labels + n_selected).
+    Every label's level-1 output followed by ``selected``.
 
-Every feature is out-of-fold for train rows (level-1 outputs are averages of
-OOF predictions), so a level-2 learner fitted on folds other than ``k`` never
-saw a prediction made with fold ``k``'s labels.
+Honesty: the level-1 selection used labels, so the feature sets that depend on
+it are built per outer fold from the selection made *without* that fold
+(``level1/selection.json``, ``nested``): the level-2 fit for fold ``k`` trains
+on the other folds and predicts fold ``k`` and the test rows from features
+that fold ``k``'s labels never chose. Every candidate column is itself
+out-of-fold at level 0, so no fit ever sees a prediction made with the labels
+of the rows it predicts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
 from stacker.exceptions import ValidationError
 
-FEATURE_SETS = ("selected", "all-labels")
+FEATURE_SETS = ("all-models", "all-models+labels", "selected", "all-labels")
+# Feature sets built from the level-1 selection (so, per outer fold, from that fold's selection).
+USES_SELECTION = frozenset({"selected", "all-labels", "all-models+labels"})
 
 
 @dataclass(frozen=True)
@@ -33,14 +43,16 @@ class Level1Outputs:
     ----------
     labels : list of str, length n_labels
     selection : dict of label -> list of str
-        Candidate names chosen for each label.
+        Candidate names chosen for each label on every row (what the test rows of
+        the level-1 stage use).
     candidates : list of str, length n_models
         Names indexing axis 0 of ``candidate_oof`` / ``candidate_test``.
     candidate_oof : ndarray of shape (n_models, n_train, n_labels)
     candidate_test : ndarray of shape (n_models, n_test, n_labels)
-    average_oof : ndarray of shape (n_train, n_labels)
-        Level-1 output: per label, the average of its selected models.
-    average_test : ndarray of shape (n_test, n_labels)
+    fold_selection : dict of int -> (dict of label -> list of str), or None
+        Per outer fold id, the candidates chosen for each label *without* that
+        fold's rows (``stacker select``'s nested selection); None when the
+        selection was made on every row only.
     """
 
     labels: list[str]
@@ -48,18 +60,60 @@ class Level1Outputs:
     candidates: list[str]
     candidate_oof: np.ndarray
     candidate_test: np.ndarray
-    average_oof: np.ndarray
-    average_test: np.ndarray
+    fold_selection: dict[int, dict[str, list[str]]] | None = None
+
+    def chosen(self, label: str, fold: int | None = None) -> list[str]:
+        """Candidates chosen for ``label`` without ``fold`` (or on every row when None or not nested)."""
+        if fold is None or self.fold_selection is None:
+            return self.selection.get(label, [])
+        return self.fold_selection[fold].get(label, [])
+
+    def averages(self, fold: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Every label's level-1 average under the selection made without ``fold``.
+
+        Returns
+        -------
+        oof : ndarray of shape (n_train, n_labels), float32
+        test : ndarray of shape (n_test, n_labels), float32
+        """
+        from stacker.level1.additions import subset_mean
+
+        oof = np.empty(self.candidate_oof.shape[1:], dtype=np.float32)
+        test = np.empty(self.candidate_test.shape[1:], dtype=np.float32)
+        for j, label in enumerate(self.labels):
+            rows = self.indices(self.chosen(label, fold))
+            if not rows:
+                raise ValidationError(f"label {label!r} has no selected models in the level-1 selection; "
+                                      f"rerun 'stacker select' or use --features all-models")
+            oof[:, j] = subset_mean(self.candidate_oof[:, :, j], rows)
+            test[:, j] = subset_mean(self.candidate_test[:, :, j], rows)
+        return oof, test
+
+    def out_of_fold_averages(self, folds: np.ndarray) -> np.ndarray:
+        """Level-1 OOF, (n_train, n_labels) float32: fold ``k``'s rows average the selection made without ``k``.
+
+        Equals ``level1/oof.parquet``; with a selection made on every row only, the plain averages.
+        """
+        oof = np.empty(self.candidate_oof.shape[1:], dtype=np.float32)
+        for k in np.unique(folds):
+            rows = folds == k
+            oof[rows] = self.averages(int(k) if self.fold_selection is not None else None)[0][rows]
+        return oof
+
+    def indices(self, names: Sequence[str]) -> list[int]:
+        """Positions of ``names`` in ``candidates``."""
+        return [self.candidates.index(name) for name in names]
 
 
 @dataclass(frozen=True)
 class LabelFeatures:
-    """One label's level-2 design matrices.
+    """One label's level-2 design matrices (for one outer fold).
 
     Attributes
     ----------
     names : list of str, length n_features
     train : ndarray of shape (n_train, n_features), float32
+        Every train row; the fit uses the rows outside its fold.
     test : ndarray of shape (n_test, n_features), float32
     """
 
@@ -68,28 +122,87 @@ class LabelFeatures:
     test: np.ndarray
 
 
-def label_features(level1: Level1Outputs, label: str, kind: str = "selected") -> LabelFeatures:
-    """The ``kind`` feature set of ``label`` (see the module docstring)."""
+class FoldFeatures:
+    """Builds ``kind`` features of (label ``j``, outer fold ``k``) on demand, so memory stays bounded.
+
+    Parameters
+    ----------
+    level1 : Level1Outputs
+    kind : str
+        One of :data:`FEATURE_SETS`.
+    """
+
+    def __init__(self, level1: Level1Outputs, kind: str) -> None:
+        check_feature_set(kind)
+        self.level1 = level1
+        self.kind = kind
+        self._averages: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def in_folds(self) -> bool:
+        """True when every fold's features come from a selection that never saw that fold."""
+        return self.kind not in USES_SELECTION or self.level1.fold_selection is not None
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.level1.labels)
+
+    @property
+    def n_test(self) -> int:
+        return self.level1.candidate_test.shape[1]
+
+    def fold(self, j: int, k: int | None) -> LabelFeatures:
+        """Label ``j``'s features for the fit that holds out fold ``k`` (None: the selection on every row)."""
+        level1, label = self.level1, self.level1.labels[j]
+        names = level1.candidates if self.kind.startswith("all-models") else level1.chosen(label, k)
+        if not names:
+            raise ValidationError(f"label {label!r} has no selected models in the level-1 selection; rerun "
+                                  f"'stacker select' or use --features all-models")
+        rows = level1.indices(names)
+        columns = [f"{name}:{label}" for name in names]
+        train = [level1.candidate_oof[rows, :, j].T]
+        test = [level1.candidate_test[rows, :, j].T]
+        if self.kind in ("all-labels", "all-models+labels"):
+            average_oof, average_test = self._label_averages(k)
+            columns = [f"level1:{other}" for other in level1.labels] + columns
+            train.insert(0, average_oof)
+            test.insert(0, average_test)
+        return LabelFeatures(columns, np.hstack(train).astype(np.float32), np.hstack(test).astype(np.float32))
+
+    def _label_averages(self, k: int | None) -> tuple[np.ndarray, np.ndarray]:
+        key = k if self.level1.fold_selection is not None else None
+        if key not in self._averages:
+            self._averages[key] = self.level1.averages(key)
+        return self._averages[key]
+
+
+class StaticFeatures:
+    """The same :class:`LabelFeatures` for every fold (features that no label chose), one per label."""
+
+    def __init__(self, per_label: Sequence[LabelFeatures]) -> None:
+        self.per_label = list(per_label)
+        self.in_folds = True
+
+    @property
+    def n_labels(self) -> int:
+        return len(self.per_label)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.per_label[0].test) if self.per_label else 0
+
+    def fold(self, j: int, k: int | None) -> LabelFeatures:
+        """Label ``j``'s features (the same for every ``k``)."""
+        return self.per_label[j]
+
+
+def check_feature_set(kind: str) -> str:
+    """``kind`` if it is a known feature set; otherwise a ValidationError listing them."""
     if kind not in FEATURE_SETS:
         raise ValidationError(f"unknown feature set {kind!r}; choose one of: {', '.join(FEATURE_SETS)}")
-    j = level1.labels.index(label)
-    chosen = level1.selection.get(label, [])
-    if not chosen and kind == "selected":
-        raise ValidationError(
-            f"label {label!r} has no selected models in the level-1 selection; rerun 'stacker select' "
-            f"or use --features all-labels"
-        )
-    rows = [level1.candidates.index(name) for name in chosen]
-    names = [f"{name}:{label}" for name in chosen]
-    train = [level1.candidate_oof[rows, :, j].T]
-    test = [level1.candidate_test[rows, :, j].T]
-    if kind == "all-labels":
-        names = [f"level1:{other}" for other in level1.labels] + names
-        train.insert(0, level1.average_oof)
-        test.insert(0, level1.average_test)
-    return LabelFeatures(names, np.hstack(train).astype(np.float32), np.hstack(test).astype(np.float32))
+    return kind
 
 
-def all_label_features(level1: Level1Outputs, kind: str = "selected") -> list[LabelFeatures]:
-    """:func:`label_features` of every label, in label order."""
-    return [label_features(level1, label, kind) for label in level1.labels]
+def label_features(level1: Level1Outputs, label: str, kind: str = "selected", fold: int | None = None) -> LabelFeatures:
+    """The ``kind`` feature set of ``label`` for the fit holding out ``fold`` (None: selection on every row)."""
+    return FoldFeatures(level1, kind).fold(level1.labels.index(label), fold)

@@ -2,9 +2,11 @@
 
 For label ``j`` and fold ``k`` a fresh learner is fitted on the rows of every
 other fold and predicts the rows of fold ``k`` (its level-2 OOF) and the test
-set; test predictions are averaged over the K fits. The folds are the
-workspace folds the level-0 OOF predictions were made on, so no fit ever sees
-the labels of the rows it predicts, at level 0 or level 2.
+set; test predictions are averaged over the K fits, so every test prediction
+is made the way an OOF one is (by fits that never saw fold ``k``, from
+features of fold ``k``'s own selection). The folds are the workspace folds the
+level-0 OOF predictions were made on, so no fit ever sees the labels of the
+rows it predicts, at level 0, in the level-1 selection or at level 2.
 
 The (label, fold) fits run in parallel with joblib. Each fit's random state
 is drawn from ``SeedSequence([seed, j, k])``, and results are placed by
@@ -20,7 +22,7 @@ import numpy as np
 
 from stacker import progress
 from stacker.exceptions import ValidationError
-from stacker.level2.features import LabelFeatures
+from stacker.level2.features import FoldFeatures, LabelFeatures, StaticFeatures
 from stacker.level2.learners import Learner
 
 
@@ -46,15 +48,17 @@ def fit_seed(seed: int, label_index: int, fold: int) -> int:
 
 
 def nested_cv(
-    features: Sequence[LabelFeatures], Y: np.ndarray, folds: np.ndarray, learner: Learner, *,
-    n_jobs: int = 1, seed: int = 0,
+    features: FoldFeatures | StaticFeatures | Sequence[LabelFeatures], Y: np.ndarray, folds: np.ndarray,
+    learner: Learner, *, n_jobs: int = 1, seed: int = 0,
 ) -> NestedResult:
     """Level-2 OOF and test predictions of ``learner`` (a prototype; it is cloned per fit).
 
     Parameters
     ----------
-    features : sequence of LabelFeatures, length n_labels
-        Label ``j``'s design matrices; ``features[j].train`` has n_train rows.
+    features : FoldFeatures, StaticFeatures or sequence of LabelFeatures (length n_labels)
+        ``features.fold(j, k)`` is label ``j``'s design matrices for the fit
+        holding out fold ``k`` (n_train rows; built when the fit is dispatched);
+        a plain sequence is the same matrices for every fold.
     Y : ndarray of shape (n_train, n_labels)
         0/1 labels.
     folds : ndarray of shape (n_train,)
@@ -65,13 +69,15 @@ def nested_cv(
         Parallel fits (joblib; -1 for every core).
     seed : int, default 0
     """
+    if not hasattr(features, "fold"):
+        features = StaticFeatures(features)
     Y, folds = _check_inputs(features, Y, folds)
     if n_jobs == 0 or seed < 0:
         raise ValidationError(f"jobs must be >= 1 (or -1 for every core) and seed >= 0; found jobs={n_jobs}, seed={seed}")
     n_folds, n_labels = int(folds.max()) + 1, Y.shape[1]
     tasks = [(j, k) for j in range(n_labels) for k in range(n_folds)]
     oof = np.full(Y.shape, np.nan)
-    test = np.zeros((len(features[0].test), n_labels))
+    test = np.zeros((features.n_test, n_labels))
     for j, k, held_out_pred, test_pred in _run(tasks, features, Y, folds, learner, n_jobs, seed):
         oof[folds == k, j] = held_out_pred
         test[:, j] += test_pred / n_folds
@@ -84,10 +90,12 @@ def _run(tasks, features, Y, folds, learner, n_jobs, seed):
     from threadpoolctl import threadpool_limits
 
     params = learner.get_params()
-    calls = (
-        delayed(fit_fold)(type(learner), params, features[j].train, features[j].test, Y[:, j], folds, j, k, seed)
-        for j, k in tasks
-    )
+    def call(j: int, k: int):
+        f = features.fold(j, k)
+        _check_shapes(f, len(Y), features.n_test, j, k)
+        return delayed(fit_fold)(type(learner), params, f.train, f.test, Y[:, j], folds, j, k, seed)
+
+    calls = (call(j, k) for j, k in tasks)
     # Workers start with one BLAS/OpenMP thread; in-process (n_jobs=1) fits get the same limit here.
     with threadpool_limits(limits=1), parallel_config(backend="loky", inner_max_num_threads=1):
         results = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
@@ -107,16 +115,18 @@ def fit_fold(cls: type[Learner], params: dict, X: np.ndarray, X_test: np.ndarray
 def _check_inputs(features, Y, folds) -> tuple[np.ndarray, np.ndarray]:
     Y = np.asarray(Y)
     folds = np.asarray(folds).astype(np.int64).reshape(-1)
-    if Y.ndim != 2 or len(features) != Y.shape[1]:
-        raise ValidationError(f"Y must be (n_train, n_labels) with one LabelFeatures per label; "
-                              f"found Y {Y.shape} and {len(features)} feature sets")
+    if Y.ndim != 2 or features.n_labels != Y.shape[1]:
+        raise ValidationError(f"Y must be (n_train, n_labels) with one feature set per label; "
+                              f"found Y {Y.shape} and {features.n_labels} feature sets")
     if len(folds) != len(Y) or folds.min(initial=0) < 0:
         raise ValidationError(f"folds must hold one fold id >= 0 per row of Y ({len(Y)}); found {len(folds)}")
     present = np.unique(folds)
     if len(present) < 2 or not np.array_equal(present, np.arange(len(present))):
         raise ValidationError(f"folds must be 0..K-1 with K >= 2, each used; found fold ids {present.tolist()}")
-    for j, f in enumerate(features):
-        if len(f.train) != len(Y) or (f.test.ndim != 2 or f.test.shape[1] != f.train.shape[1]):
-            raise ValidationError(f"label {j}: features train {f.train.shape} / test {f.test.shape} do not fit "
-                                  f"{len(Y)} train rows with the same columns")
     return Y, folds
+
+
+def _check_shapes(f: LabelFeatures, n_train: int, n_test: int, j: int, k: int) -> None:
+    if f.train.ndim != 2 or len(f.train) != n_train or f.test.shape != (n_test, f.train.shape[1]):
+        raise ValidationError(f"label {j}, fold {k}: features train {f.train.shape} / test {f.test.shape} do not fit "
+                              f"{n_train} train and {n_test} test rows with the same columns")

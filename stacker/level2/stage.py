@@ -9,11 +9,12 @@ with nested CV on the workspace folds, and writes under ``level2/<learner>/``:
   single model, the level-1 average and level 2, overall and per label
 
 How honest the scores are: the base models' OOF predictions are out-of-fold;
-the level-2 fits are nested on the same folds (a fit never sees the labels of
-the fold it predicts); thresholds are fitted on K-1 folds and scored on the
-held-out one. The level-1 *selection* (and the choice of the best single
-model) used every OOF label, so those rows carry some optimism; ``stacker
-select --nested`` measures it.
+the level-1 selection behind a feature set is the one made without the fold a
+fit predicts (``stacker select`` is nested by default), the best single model
+of fold ``k`` is chosen on the other folds, the level-2 fits are nested on the
+same folds (a fit never sees the labels of the fold it predicts), and
+thresholds are fitted on K-1 folds and scored on the held-out one. Every score
+comes with its fold-to-fold standard error.
 """
 
 from __future__ import annotations
@@ -28,17 +29,24 @@ from stacker import progress
 from stacker.config import L2Config
 from stacker.data import Workspace
 from stacker.data.metric import MetricSpec
-from stacker.level2.features import Level1Outputs, all_label_features
+from stacker.level2.features import FoldFeatures, Level1Outputs
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import NestedResult, nested_cv
-from stacker.level2.summary import best_single_models, pick_columns, score_matrix, summary_columns, summary_rows
+from stacker.level2.summary import (
+    best_single_models, best_single_out_of_fold, score_matrix, summary_columns, summary_rows,
+)
 from stacker.oof.matrix import write_matrix
 
 HONESTY = (
+    "base-model OOF features are out-of-fold; the level-1 selection and the best single model of each fold "
+    "were chosen without that fold; level-2 fits are nested on the same folds; thresholds are fitted on K-1 "
+    "folds and scored on the held-out fold"
+)
+HONESTY_NOT_NESTED = (
     "base-model OOF features are out-of-fold; level-2 fits are nested on the same folds; thresholds are "
-    "fitted on K-1 folds and scored on the held-out fold; the level-1 selection used all OOF labels "
-    "(its optimism is measured by 'stacker select --nested')"
+    "fitted on K-1 folds and scored on the held-out fold; but the level-1 selection used all OOF labels "
+    "('stacker select --no-nested'), so scores of features built from it are optimistic: rerun 'stacker select'"
 )
 
 
@@ -57,7 +65,10 @@ class L2Result:
     scores : dict
         ``{"best single" | "level-1" | "level-2": score_matrix output}``.
     best_single : list of str, length n_labels
-        The best single level-1 candidate of each label.
+        The best single level-1 candidate of each label on every row (what a
+        best-single submission would use; its score is chosen fold by fold).
+    honesty : str
+        How honest the scores are (selection in the folds or not).
     """
 
     output_dir: Path
@@ -66,6 +77,7 @@ class L2Result:
     params: dict
     scores: dict
     best_single: list[str]
+    honesty: str = HONESTY
 
     @property
     def columns(self) -> list[str]:
@@ -83,7 +95,8 @@ def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
     learner = create_learner(config.learner, **config.params)
     with progress.status("loading level-1 outputs"):
         level1 = load_level1(workspace)
-    features = all_label_features(level1, config.features)
+    features = FoldFeatures(level1, config.features)
+    honesty = HONESTY if features.in_folds else HONESTY_NOT_NESTED
     result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed)
     output_dir = workspace.level2_dir / config.learner
     write_matrix(output_dir / OOF_FILE, result.oof, workspace.labels)
@@ -92,24 +105,36 @@ def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
         scores, best_single = compare(workspace, level1, result)
     _write_json(output_dir / "config.json", {
         "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
-        "n_folds": workspace.n_folds, "features": {f"{label}": f.names for label, f in zip(workspace.labels, features)},
-        "honesty": HONESTY,
+        "n_folds": workspace.n_folds, "features": feature_names(features, workspace.folds),
+        "selection_in_folds": features.in_folds, "honesty": honesty,
     })
     _write_json(output_dir / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
-                                             "pipelines": scores, "best_single": best_single, "honesty": HONESTY})
-    return L2Result(output_dir, list(workspace.labels), workspace.metric, learner.get_params(), scores, best_single)
+                                             "pipelines": scores, "best_single": best_single, "honesty": honesty})
+    return L2Result(output_dir, list(workspace.labels), workspace.metric, learner.get_params(), scores, best_single,
+                    honesty)
+
+
+def feature_names(features: FoldFeatures, folds: np.ndarray) -> dict:
+    """``{label: names}`` when every fold sees the same columns, else ``{label: {fold: names}}``."""
+    names = {}
+    for j, label in enumerate(features.level1.labels):
+        per_fold = {str(k): features.fold(j, int(k)).names for k in np.unique(folds)}
+        distinct = {tuple(v) for v in per_fold.values()}
+        names[label] = list(distinct.pop()) if len(distinct) == 1 else per_fold
+    return names
 
 
 def compare(workspace: Workspace, level1: Level1Outputs, result: NestedResult) -> tuple[dict, list[str]]:
     """Out-of-fold scores of the best single model per label, the level-1 average and level 2.
 
-    Returns the scores by pipeline and the name of each label's best single candidate.
+    Returns the scores by pipeline and the name of each label's best single candidate on every row.
     """
     Y, folds, metric = workspace.y, workspace.folds, workspace.metric
     best = best_single_models(Y, level1.candidate_oof, metric.beta)
     scores = {
-        "best single": score_matrix(Y, pick_columns(level1.candidate_oof, best), folds, metric),
-        "level-1": score_matrix(Y, level1.average_oof, folds, metric),
+        "best single": score_matrix(Y, best_single_out_of_fold(Y, level1.candidate_oof, folds, metric.beta), folds,
+                                    metric),
+        "level-1": score_matrix(Y, level1.out_of_fold_averages(folds), folds, metric),
         # float32, as written to oof.parquet: the score of exactly what 'stacker submit' reads.
         "level-2": score_matrix(Y, result.oof.astype(np.float32), folds, metric),
     }

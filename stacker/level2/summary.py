@@ -6,8 +6,10 @@ The pooled held-out 0/1 predictions give the overall metric and, per label,
 that label's binary F-beta.
 
 The "best single model" of a label is the level-1 candidate with the best
-binary F-beta on that label's full OOF column (chosen in-sample, as level-1
-selection is); the row "best single" stacks those per-label choices.
+binary F-beta on that label's OOF column, chosen honestly: fold ``k``'s rows
+take the candidate that was best on the other folds
+(:func:`best_single_out_of_fold`); the row "best single" stacks those
+per-label choices. Every score comes with its fold-to-fold standard error.
 """
 
 from __future__ import annotations
@@ -29,6 +31,22 @@ def best_single_models(Y: np.ndarray, candidate_oof: np.ndarray, beta: float) ->
     return np.array(best, dtype=np.int64)
 
 
+def best_single_out_of_fold(Y: np.ndarray, candidate_oof: np.ndarray, folds: np.ndarray, beta: float) -> np.ndarray:
+    """(n_train, n_labels) float32: per label and fold ``k``, the column of the candidate best on the other folds."""
+    out = np.empty(candidate_oof.shape[1:], dtype=np.float32)
+    for k in np.unique(folds):
+        rows = folds == k
+        choice = best_single_models(Y[~rows], candidate_oof[:, ~rows], beta)
+        out[rows] = pick_columns(candidate_oof[:, rows], choice)
+    return out
+
+
+def standard_error(values) -> float:
+    """Standard error of the mean of ``values`` (fold scores): sample std / sqrt(n); 0 for fewer than two."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
 def pick_columns(candidate: np.ndarray, choice: np.ndarray) -> np.ndarray:
     """(n_rows, n_labels): column ``j`` of candidate ``choice[j]``; ``candidate`` is (n_models, n_rows, n_labels)."""
     return np.stack([candidate[m, :, j] for j, m in enumerate(choice)], axis=1)
@@ -40,10 +58,11 @@ def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: Me
     Returns
     -------
     dict
-        ``{method: {"out_of_fold": float, "in_sample": float, "per_label": list of float,
-        "thresholds": list of float}}``; ``thresholds`` are fitted on all rows
-        (what a submission uses), ``per_label`` are binary F-beta of the pooled
-        held-out predictions.
+        ``{method: {"out_of_fold": float, "in_sample": float, "fold_scores": list of float,
+        "standard_error": float, "per_label": list of float, "thresholds": list of float}}``;
+        ``thresholds`` are fitted on all rows (what a submission uses), ``per_label`` are
+        binary F-beta of the pooled held-out predictions, ``fold_scores`` each held-out
+        fold alone and ``standard_error`` their fold-to-fold standard error.
     """
     evaluation = evaluate_thresholds(Y, proba, folds.astype(np.int64), metric.beta, metric.average, methods=METHODS)
     scores = {}
@@ -52,7 +71,8 @@ def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: Me
         per_label = [fbeta_score(Y[:, j], held_out[:, j], metric.beta, "binary") for j in range(Y.shape[1])]
         scores[method] = {
             "out_of_fold": float(result["out_of_fold"]), "in_sample": float(result["in_sample"]),
-            "per_label": per_label, "thresholds": [float(t) for t in result["thresholds"]],
+            "fold_scores": [float(f) for f in result["fold_scores"]],
+            "standard_error": standard_error(result["fold_scores"]), "per_label": per_label, "thresholds": [float(t) for t in result["thresholds"]],
         }
     return scores
 

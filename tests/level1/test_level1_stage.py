@@ -19,10 +19,10 @@ from conftest import write_run
 
 def test_selection_json_schema_and_level1_matrices(make_store):
     ws = make_store(n_runs=4)
-    report = run_selection(ws, SelectConfig(method="beam", beam=2, per_label=2))
+    report = run_selection(ws, SelectConfig(method="beam", beam=2, per_label=2, nested=False))
     doc = json.loads((ws.level1_dir / "selection.json").read_text())
     assert doc == load_selection(ws) == report.selection
-    assert set(doc) == {"config", "per_label"}
+    assert set(doc) == {"config", "per_label", "oof_out_of_fold"} and doc["oof_out_of_fold"] is False
     assert doc["config"] == {"method": "beam", "beam": 2, "per_label": 2, "bag": "arch+variant", "bag_top": None,
                              "restarts": 20, "seed": 0, "objective": "fbeta", "nested": False, "jobs": None,
                              "metric": "f2-samples"}
@@ -41,6 +41,25 @@ def test_selection_json_schema_and_level1_matrices(make_store):
         # the stored threshold reproduces the stored F2 on the written OOF average
         predicted = (oof[:, j] >= entry["threshold"]).astype(np.uint8)
         assert fbeta_score(ws.y[:, j], predicted, beta=2.0, average="binary") == pytest.approx(entry["score"])
+
+
+def test_nested_by_default_level1_oof_averages_the_selection_made_without_each_fold(make_store):
+    ws = make_store(n_runs=6, n_labels=3)
+    report = run_selection(ws, SelectConfig(method="greedy", per_label=2, bag="none"))
+    doc = report.selection
+    assert doc["config"]["nested"] is True and doc["oof_out_of_fold"] is True
+    cand_oof, cand_test = ws.level1_store().load(report.candidates)
+    oof, test = load_level1_matrices(ws)
+    differs = 0
+    for j, label in enumerate(ws.labels):
+        full = [report.candidates.index(m) for m in doc["per_label"][label]["models"]]
+        np.testing.assert_array_equal(test[:, j], subset_mean(cand_test[:, :, j], full))
+        for fold in doc["nested"]["per_label"][label]["folds"]:
+            rows = ws.folds == fold["fold"]
+            chosen = [report.candidates.index(m) for m in fold["models"]]
+            np.testing.assert_array_equal(oof[rows, j], subset_mean(cand_oof[:, rows, j], chosen))
+            differs += chosen != full
+    assert differs > 0  # some fold chose differently, so the honest OOF is not the full selection's average
 
 
 def test_bags_in_the_level1_store_average_members_and_record_hashes(make_store):

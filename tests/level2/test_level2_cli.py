@@ -27,7 +27,7 @@ def test_fit_l2_json_output(make_level1, capsys):
     ws = make_level1(n_train=90, n_labels=2)
     assert main(["fit-l2", "--learner", "ridge", "--json", "-w", str(ws.root)]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["params"]["alpha"] == 10.0 and [s["method"] for s in report["submissions"]] == ["greedy", "smooth"]
+    assert report["params"]["alpha"] is None and [s["method"] for s in report["submissions"]] == ["greedy", "smooth"]
 
 
 def test_fit_l2_bad_param_is_one_line_and_exit_1(make_level1, capsys):
@@ -35,7 +35,7 @@ def test_fit_l2_bad_param_is_one_line_and_exit_1(make_level1, capsys):
     assert main(["fit-l2", "--learner", "ridge", "--param", "C=1", "-w", str(ws.root)]) == 1
     err = capsys.readouterr().err
     assert err.strip() == ("ValidationError: --param 'C=1': learner 'ridge' has no parameter 'C'; valid: "
-                           "alpha=10.0, random_state=0")
+                           "alpha=None, alphas=(0.1, 1.0, 10.0, 100.0, 1000.0), random_state=0")
 
 
 def test_fit_l2_unknown_learner_is_a_usage_error(make_level1, capsys):

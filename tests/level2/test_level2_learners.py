@@ -70,7 +70,7 @@ def test_learner_params_round_trip_and_fit_does_not_change_them(name):
 def test_unknown_learner_and_unknown_parameter_are_refused():
     with pytest.raises(RegistryError, match="unknown learner 'lgbm'; choose one of: .*lightgbm"):
         create_learner("lgbm")
-    with pytest.raises(ValidationError, match="learner 'ridge' has no parameter 'C'; valid: alpha=10.0"):
+    with pytest.raises(ValidationError, match="learner 'ridge' has no parameter 'C'; valid: alpha=None, alphas="):
         create_learner("ridge", C=1.0)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from stacker.data.metric import MetricSpec
 from stacker.exceptions import ValidationError
-from stacker.level2.features import LabelFeatures, Level1Outputs, all_label_features, label_features
+from stacker.level2.features import FoldFeatures, LabelFeatures, Level1Outputs, label_features
 from stacker.level2.learners import Learner, create_learner, list_learners
 from stacker.level2.nested import fit_seed, nested_cv
 from stacker.level2.summary import best_single_models, pick_columns, score_matrix
@@ -77,7 +77,9 @@ def test_the_noise_check_catches_a_fit_that_sees_its_own_rows():
     folds = np.arange(n) % 3
     Y = (rng.random((n, n_labels)) < 0.35).astype(np.uint8)
     X = rng.random((n, 4))
-    leaky = np.column_stack([create_learner("lightgbm", n_estimators=40, min_child_samples=2).fit(X, Y[:, j])
+    leaky = np.column_stack([create_learner("lightgbm", n_estimators=100, learning_rate=0.1, num_leaves=31,
+                                          max_depth=-1, min_child_samples=2, min_child_fraction=0.0,
+                                          reg_lambda=0.0, early_stopping_rounds=0).fit(X, Y[:, j])
                              .predict_proba(X) for j in range(n_labels)])
     chance = np.mean([oof_score(Y, rng.random((n, n_labels)), folds) for _ in range(5)])
     assert oof_score(Y, leaky, folds) > chance + 0.1
@@ -93,22 +95,21 @@ def informative(n: int = 500, n_models: int = 4, seed: int = 0):
     P = 1.0 / (1.0 + np.exp(-logits))
     labels = ["a", "b", "c"]
     names = [f"c{i}" for i in range(n_models)]
-    level1 = Level1Outputs(labels, {label: names for label in labels}, names, P[:, :n], P[:, n:],
-                           P[:, :n].mean(axis=0), P[:, n:].mean(axis=0))
+    level1 = Level1Outputs(labels, {label: names for label in labels}, names, P[:, :n], P[:, n:])
     return level1, Y_all[:n].astype(np.uint8), np.arange(n) % 5
 
 
 @pytest.mark.parametrize("name", list_learners())
 def test_stacking_informative_models_beats_the_best_single_model(name):
     level1, Y, folds = informative()
-    result = nested_cv(all_label_features(level1, "selected"), Y, folds, create_learner(name, **FAST.get(name, {})))
+    result = nested_cv(FoldFeatures(level1, "selected"), Y, folds, create_learner(name, **FAST.get(name, {})))
     best = pick_columns(level1.candidate_oof, best_single_models(Y, level1.candidate_oof, 2.0))
     assert oof_score(Y, result.oof, folds) > oof_score(Y, best, folds) + 0.01
 
 
 def test_results_do_not_depend_on_jobs():
     level1, Y, folds = informative(n=200)
-    features = all_label_features(level1, "all-labels")
+    features = FoldFeatures(level1, "all-labels")
     learner = create_learner("lightgbm", n_estimators=20)
     one = nested_cv(features, Y, folds, learner, n_jobs=1, seed=3)
     two = nested_cv(features, Y, folds, learner, n_jobs=2, seed=3)
@@ -119,35 +120,51 @@ def test_results_do_not_depend_on_jobs():
 
 def test_test_predictions_are_the_mean_of_the_fold_fits():
     level1, Y, folds = informative(n=100)
-    features = all_label_features(level1, "selected")
+    features = FoldFeatures(level1, "selected")
     result = nested_cv(features, Y, folds, create_learner("logistic"))
-    expected = np.mean([create_learner("logistic").fit(features[1].train[folds != k], Y[folds != k, 1])
-                        .predict_proba(features[1].test) for k in range(5)], axis=0)
+    f = features.fold(1, None)
+    expected = np.mean([create_learner("logistic").fit(f.train[folds != k], Y[folds != k, 1])
+                        .predict_proba(f.test) for k in range(5)], axis=0)
     np.testing.assert_allclose(result.test[:, 1], expected)
     assert np.isfinite(result.oof).all()
 
 
 def test_feature_sets():
     level1, _, _ = informative(n=60)
-    level1 = Level1Outputs(level1.labels, {"a": ["c1"], "b": ["c0", "c3"], "c": []}, *[
-        getattr(level1, f) for f in ("candidates", "candidate_oof", "candidate_test", "average_oof", "average_test")])
+    fold_selection = {0: {"a": ["c2"], "b": ["c1"], "c": ["c0", "c1"]}, 1: {"a": ["c1"], "b": ["c3"], "c": ["c2"]}}
+    level1 = Level1Outputs(level1.labels, {"a": ["c1"], "b": ["c0", "c3"], "c": ["c2"]}, *[
+        getattr(level1, f) for f in ("candidates", "candidate_oof", "candidate_test")], fold_selection=fold_selection)
+    P, T = level1.candidate_oof, level1.candidate_test
     selected = label_features(level1, "b", "selected")
     assert selected.names == ["c0:b", "c3:b"]
-    np.testing.assert_array_equal(selected.train[:, 1], level1.candidate_oof[3, :, 1].astype(np.float32))
+    np.testing.assert_array_equal(selected.train[:, 1], P[3, :, 1].astype(np.float32))
+    assert label_features(level1, "b", "selected", fold=1).names == ["c3:b"]  # the selection made without fold 1
     everything = label_features(level1, "b", "all-labels")
     assert everything.names == ["level1:a", "level1:b", "level1:c", "c0:b", "c3:b"]
     assert everything.train.shape == (60, 5) and everything.test.shape == (50, 5)
-    np.testing.assert_array_equal(everything.test[:, :3], level1.average_test.astype(np.float32))
-    assert label_features(level1, "c", "all-labels").names == ["level1:a", "level1:b", "level1:c"]
-    with pytest.raises(ValidationError, match="label 'c' has no selected models .* --features all-labels"):
-        label_features(level1, "c", "selected")
-    with pytest.raises(ValidationError, match="unknown feature set 'all'; choose one of: selected, all-labels"):
+    np.testing.assert_allclose(everything.test[:, 1], T[[0, 3], :, 1].mean(axis=0), rtol=1e-6)
+    models = label_features(level1, "c", "all-models", fold=0)
+    assert models.names == ["c0:c", "c1:c", "c2:c", "c3:c"]
+    np.testing.assert_array_equal(models.train, P[:, :, 2].T.astype(np.float32))
+    np.testing.assert_array_equal(models.train, label_features(level1, "c", "all-models", fold=1).train)
+    fold0 = label_features(level1, "a", "all-models+labels", fold=0)
+    assert fold0.names == ["level1:a", "level1:b", "level1:c", "c0:a", "c1:a", "c2:a", "c3:a"]
+    np.testing.assert_allclose(fold0.train[:, 2], P[[0, 1], :, 2].mean(axis=0), rtol=1e-6)  # fold 0's choice for c
+    np.testing.assert_allclose(label_features(level1, "a", "all-models+labels", fold=1).train[:, 2], P[2, :, 2],
+                               rtol=1e-6)
+    np.testing.assert_allclose(level1.out_of_fold_averages(np.arange(60) % 2)[1::2, 0], P[1, 1::2, 0], rtol=1e-6)
+    empty = Level1Outputs(level1.labels, {"a": ["c1"], "b": ["c0"], "c": []}, level1.candidates, P, T)
+    with pytest.raises(ValidationError, match="label 'c' has no selected models .* --features all-models"):
+        label_features(empty, "c", "selected")
+    with pytest.raises(ValidationError, match="label 'c' has no selected models"):
+        label_features(empty, "a", "all-models+labels")
+    with pytest.raises(ValidationError, match="unknown feature set 'all'; choose one of: all-models, all-models"):
         label_features(level1, "a", "all")
 
 
 def test_bad_folds_are_refused():
     level1, Y, _ = informative(n=60)
-    features = all_label_features(level1, "selected")
+    features = FoldFeatures(level1, "selected")
     with pytest.raises(ValidationError, match=r"folds must be 0..K-1 with K >= 2.*\[0\]"):
         nested_cv(features, Y, np.zeros(60, dtype=int), create_learner("logistic"))
     with pytest.raises(ValidationError, match="one fold id >= 0 per row"):
@@ -160,6 +177,9 @@ def test_bad_folds_are_refused():
 
 def test_score_matrix_overall_matches_evaluate_thresholds():
     level1, Y, folds = informative(n=200)
-    scores = score_matrix(Y, level1.average_oof, folds, METRIC)
-    assert scores["greedy"]["out_of_fold"] == pytest.approx(oof_score(Y, level1.average_oof, folds))
+    average = level1.out_of_fold_averages(folds)
+    scores = score_matrix(Y, average, folds, METRIC)
+    assert scores["greedy"]["out_of_fold"] == pytest.approx(oof_score(Y, average, folds))
+    assert len(scores["greedy"]["fold_scores"]) == 5
+    assert scores["greedy"]["standard_error"] == pytest.approx(np.std(scores["greedy"]["fold_scores"], ddof=1) / np.sqrt(5))
     assert len(scores["smooth"]["per_label"]) == 3 and all(0 <= s <= 1 for s in scores["smooth"]["per_label"])

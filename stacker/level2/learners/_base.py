@@ -74,7 +74,12 @@ class Learner(ABC):
         return f"{type(self).__name__}({params})"
 
 
-def logit(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+# Probabilities are clipped to [LOGIT_EPS, 1 - LOGIT_EPS] before log-odds: a model that outputs exact 0/1
+# (trees, kNN) then gives +-9.2 rather than an unbounded feature that dominates a linear learner.
+LOGIT_EPS = 1e-4
+
+
+def logit(X: np.ndarray, eps: float = LOGIT_EPS) -> np.ndarray:
     """Log-odds of probabilities clipped to [eps, 1 - eps], float64 of the same shape."""
     P = np.clip(np.asarray(X, dtype=np.float64), eps, 1.0 - eps)
     return np.log(P) - np.log1p(-P)
@@ -98,3 +103,26 @@ def _check_y(y, n: int) -> np.ndarray:
     if not np.isin(y, (0, 1)).all():
         raise ValidationError("y must be 0/1 labels of one label column")
     return y.astype(np.int64)
+
+
+def inner_split(y: np.ndarray, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified (train, valid) row indices; each class puts at least one row in each part when it can."""
+    rng = np.random.default_rng(seed)
+    train, valid = [], []
+    for cls in (0, 1):
+        rows = rng.permutation(np.flatnonzero(y == cls))
+        n_valid = min(max(1, round(valid_fraction * len(rows))), len(rows) - 1) if len(rows) > 1 else 0
+        valid.append(rows[:n_valid])
+        train.append(rows[n_valid:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
+
+
+def can_split(y: np.ndarray, n_splits: int) -> bool:
+    """True when each class of ``y`` has at least ``n_splits`` rows (an inner stratified split is possible)."""
+    counts = np.bincount(np.asarray(y, dtype=np.int64), minlength=2)
+    return bool(counts.min() >= n_splits)
+
+
+def min_leaf(n_rows: int, fraction: float, floor: int) -> int:
+    """A minimum leaf size that grows with the data: ``max(floor, fraction * n_rows)``."""
+    return max(int(floor), int(round(fraction * n_rows)))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from stacker.level2.learners import register_learner
-from stacker.level2.learners._base import Learner, logit
+from stacker.level2.learners._base import Learner, inner_split, logit
 
 
 @register_learner("mlp")
@@ -103,18 +103,6 @@ class MLPLearner(Learner):
                 break
         self.net_.load_state_dict(best_state)
         return best_epoch
-
-
-def inner_split(y: np.ndarray, valid_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified (train, valid) row indices; each class puts at least one row in each part when it can."""
-    rng = np.random.default_rng(seed)
-    train, valid = [], []
-    for cls in (0, 1):
-        rows = rng.permutation(np.flatnonzero(y == cls))
-        n_valid = min(max(1, round(valid_fraction * len(rows))), len(rows) - 1) if len(rows) > 1 else 0
-        valid.append(rows[:n_valid])
-        train.append(rows[n_valid:])
-    return np.sort(np.concatenate(train)), np.sort(np.concatenate(valid))
 
 
 @contextmanager
