@@ -218,11 +218,15 @@ class SubmitConfig:
     relative to the workspace (``level1`` or ``level2/<learner>``).
     ``thresholds``: ``greedy`` or ``smooth``. ``name``: file stem under
     ``submissions/``; by default ``l1-<method>`` or ``l2-<learner>-<method>``.
+    ``best``: ignore ``source`` and ``thresholds`` and submit the stage and
+    method with the best out-of-fold score (``stacker.submission.stages``); the
+    provenance records the comparison, its noise and the optimism of the choice.
     """
 
     source: str = "level1"
     thresholds: str = "greedy"
     name: str | None = None
+    best: bool = False
 
 # --- report / demo ---
 

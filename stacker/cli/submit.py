@@ -22,6 +22,9 @@ def run(
     thresholds: Annotated[Method, typer.Option(help="Threshold method.")] = Method("greedy"),
     name: Annotated[Optional[str], typer.Option(
         help="File stem under submissions/ (default l1-<method> or l2-<learner>-<method>).")] = None,
+    best: Annotated[bool, typer.Option(
+        "--best", help="Submit the stage and thresholds with the best honest CV score (ignores --from and "
+        "--thresholds); prints the comparison, its noise and the optimism of choosing.")] = False,
     check: Annotated[Optional[Path], typer.Option(
         "--check", help="Validate this CSV against the sample submission instead (exit 1 on failure).")] = None,
     workspace: WorkspaceOption = Path("."),
@@ -35,6 +38,11 @@ def run(
     if check is not None:
         console.print(check_submission(ws, check).message, highlight=False)
         return
-    result = submit(ws, SubmitConfig(source=source, thresholds=thresholds.value, name=name))
+    result = submit(ws, SubmitConfig(source=source, thresholds=thresholds.value, name=name, best=best))
+    if result.choice is not None:
+        from stacker.cli.stages import print_stage_table
+
+        print_stage_table(result.choice.candidates, ws.metric.name)
+        console.print(result.choice.summary(), highlight=False)
     console.print(f"{result.csv} ({result.method} thresholds, cv {ws.metric.name} {result.cv_f2:.4f}); "
                   f"provenance {result.provenance}", highlight=False)

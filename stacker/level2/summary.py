@@ -87,7 +87,8 @@ def held_out_predictions(proba: np.ndarray, folds: np.ndarray, fold_thresholds: 
 
 
 def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec) -> list[list]:
-    """Table rows: one per label (its binary F-beta), then "overall" (``metric``); columns ``pipeline x method``.
+    """Table rows: one per label (its binary F-beta), "overall" (``metric``), then the overall score's
+    fold-to-fold standard error; columns ``pipeline x method``.
 
     ``scores`` maps a pipeline name ("best single", "level-1", "level-2") to :func:`score_matrix` output.
     """
@@ -97,6 +98,7 @@ def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec)
         for j, label in enumerate(labels)
     ]
     rows.append(["overall", *(scores[p][m]["out_of_fold"] for p in pipelines for m in METHODS)])
+    rows.append(["± SE (folds)", *(scores[p][m]["standard_error"] for p in pipelines for m in METHODS)])
     return rows
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
 from stacker.oof.matrix import read_matrix
 from stacker.submission.provenance import model_hashes, provenance, write_provenance
+from stacker.submission.stages import Choice, choose_best, score_stages, stage_fold_sizes
 from stacker.submission.write import format_submission, read_sample, write_submission
 from stacker.thresholds import apply_thresholds, evaluate_thresholds
 from stacker.thresholds.stage import oof_path
@@ -32,13 +33,18 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """A written submission: its files, thresholds method and honest out-of-fold score."""
+    """A written submission: its files, thresholds method, honest out-of-fold score and stage.
+
+    ``choice`` is the comparison behind ``--best`` (None otherwise).
+    """
 
     csv: Path
     provenance: Path
     method: str
     cv_f2: float
     thresholds: np.ndarray
+    source: str = "level1"
+    choice: Choice | None = None
 
 
 def default_name(source: str, method: str) -> str:
@@ -55,8 +61,13 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     """Write ``submissions/<name>.csv`` and ``<name>.json`` from ``config.source``.
 
     Everything is read and checked before anything is written; the CSV and
-    the JSON are each written atomically.
+    the JSON are each written atomically. With ``config.best`` the stage and
+    method are chosen by :func:`~stacker.submission.stages.choose_best`.
     """
+    choice = None
+    if config.best:
+        choice = choose_best(score_stages(workspace), stage_fold_sizes(workspace))
+        config = replace(config, source=choice.best.source, thresholds=choice.best.method)
     if config.thresholds not in METHODS:
         raise SubmissionError(f"unknown thresholds method {config.thresholds!r}; choose one of: {', '.join(METHODS)}")
     oof, test = _read_stage(workspace, config.source)
@@ -72,9 +83,11 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
                               id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)
     csv = workspace.submissions_dir / f"{name}.csv"
     document = _provenance(workspace, config, name, csv, evaluation)
+    document["choice"] = None if choice is None else choice.to_dict()
     write_submission(csv, frame)
     json_path = write_provenance(csv.with_suffix(".json"), document)
-    return SubmissionResult(csv, json_path, config.thresholds, document["cv_f2"], evaluation["thresholds"])
+    return SubmissionResult(csv, json_path, config.thresholds, document["cv_f2"], evaluation["thresholds"],
+                            config.source, choice)
 
 
 def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path, evaluation: dict) -> dict:

@@ -42,8 +42,9 @@ def test_summary_table_has_a_row_per_label_and_an_overall_row(make_level1):
     result = fit_level2(ws, L2Config(learner="ridge"))
     assert result.columns == ["label", "best single greedy", "best single smooth", "level-1 greedy",
                               "level-1 smooth", "level-2 greedy", "level-2 smooth"]
-    assert [row[0] for row in result.rows] == [*ws.labels, "overall"]
-    assert result.rows[-1][5] == result.scores["level-2"]["greedy"]["out_of_fold"]
+    assert [row[0] for row in result.rows] == [*ws.labels, "overall", "± SE (folds)"]
+    assert result.rows[-2][5] == result.scores["level-2"]["greedy"]["out_of_fold"]
+    assert result.rows[-1][5] == result.scores["level-2"]["greedy"]["standard_error"] > 0
     assert all(0.0 <= v <= 1.0 for row in result.rows for v in row[1:])
 
 

@@ -1,0 +1,189 @@
+"""Every stage of a workspace with its honest CV score, and the honest choice of what to submit.
+
+A *stage* is a folder holding ``oof.parquet`` and ``test.parquet``: ``level1``
+and each ``level2/<learner>``. A *candidate* is a stage with a threshold method
+(``greedy`` or ``smooth``): what one submission would be. Each candidate is
+scored out of fold (thresholds fitted on K-1 folds, scored on the held-out
+one), with its per-fold scores and their standard error.
+
+Choosing the best of many candidates by the same CV scores is itself a
+selection, so its score is optimistic. :func:`choose_best` measures that the
+nested way: for each fold ``k`` it picks the candidate that is best on the
+*other* folds and takes that candidate's score on fold ``k``; the fold-size
+weighted mean of those is the honest score of the procedure "submit the best
+stage", and the best candidate's own score minus it is the optimism of the
+choice. The margin over the runner-up stage is paired over folds (the same
+rows), so its standard error says whether the choice is beyond the noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stacker.config import LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.exceptions import SubmissionError
+from stacker.level2.summary import standard_error
+from stacker.thresholds import evaluate_thresholds
+
+METHODS = ("greedy", "smooth")
+# A margin counts as beyond the noise when it exceeds this many paired standard errors (about 95%, one-sided).
+NOISE_SE = 2.0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One stage with one threshold method, scored out of fold.
+
+    Attributes
+    ----------
+    source : str
+        Stage folder relative to the workspace (``level1``, ``level2/<learner>``).
+    method : str
+    out_of_fold : float
+        Held-out predictions of every fold pooled, scored once.
+    fold_scores : ndarray of shape (n_folds,)
+        Each held-out fold alone (fold ids in increasing order).
+    """
+
+    source: str
+    method: str
+    out_of_fold: float
+    fold_scores: np.ndarray
+
+    @property
+    def standard_error(self) -> float:
+        """Fold-to-fold standard error of the mean score."""
+        return standard_error(self.fold_scores)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The best candidate, how far ahead of the runner-up stage it is, and how optimistic the choice is.
+
+    Attributes
+    ----------
+    best, runner_up : Candidate
+        ``runner_up`` is the best candidate of any *other* stage (None with one stage).
+    margin, margin_se : float
+        Mean over folds of best minus runner-up fold scores (fold-size weighted),
+        and the standard error of that paired difference.
+    nested_score : float
+        Honest score of "choose the best candidate, then submit it": fold ``k``
+        scored with the candidate best on the other folds.
+    optimism : float
+        The best candidate's weighted mean fold score minus ``nested_score``.
+    fold_choices : list of str
+        ``source/method`` chosen without each fold.
+    candidates : list of Candidate
+        Everything that was compared, in scoring order.
+    """
+
+    best: Candidate
+    runner_up: Candidate | None
+    margin: float
+    margin_se: float
+    nested_score: float
+    optimism: float
+    fold_choices: list[str]
+    candidates: list[Candidate]
+
+    @property
+    def beyond_noise(self) -> bool:
+        """True when the margin over the runner-up exceeds ``NOISE_SE`` paired standard errors."""
+        return self.runner_up is not None and self.margin > NOISE_SE * self.margin_se
+
+    def summary(self) -> str:
+        """One line: what was chosen, by how much, and whether that is beyond the noise."""
+        best = self.best
+        line = f"best: {best.source} with {best.method} thresholds, CV {best.out_of_fold:.4f} ± {best.standard_error:.4f}"
+        if self.runner_up is None:
+            return line + " (the only stage)"
+        verdict = "beyond the noise" if self.beyond_noise else "within the noise"
+        return (f"{line}; ahead of {self.runner_up.source} ({self.runner_up.method}) by {self.margin:+.4f} "
+                f"± {self.margin_se:.4f} paired over folds ({verdict}); choosing among the stages costs "
+                f"{self.optimism:+.4f} (nested choice scores {self.nested_score:.4f})")
+
+    def to_dict(self) -> dict:
+        """JSON-ready record of the comparison (for provenance)."""
+        return {
+            "chosen": {"source": self.best.source, "method": self.best.method},
+            "runner_up": None if self.runner_up is None else {"source": self.runner_up.source,
+                                                              "method": self.runner_up.method},
+            "margin": self.margin, "margin_se": self.margin_se, "beyond_noise": self.beyond_noise,
+            "nested_choice_score": self.nested_score, "choice_optimism": self.optimism,
+            "fold_choices": self.fold_choices,
+            "candidates": [{"source": c.source, "method": c.method, "out_of_fold": c.out_of_fold,
+                            "standard_error": c.standard_error, "fold_scores": c.fold_scores.tolist()}
+                           for c in self.candidates],
+        }
+
+
+def stage_sources(workspace) -> list[str]:
+    """Stage folders with both prediction files: ``level1`` first, then ``level2/<learner>`` by name."""
+    root = Path(workspace.root)
+    folders = [root / LEVEL1_DIR, *sorted(p for p in (root / LEVEL2_DIR).glob("*") if p.is_dir())]
+    return [str(f.relative_to(root).as_posix()) for f in folders
+            if (f / STAGE_OOF_FILE).exists() and (f / STAGE_TEST_FILE).exists()]
+
+
+def score_stages(workspace, sources: list[str] | None = None) -> list[Candidate]:
+    """Every (stage, method) candidate scored out of fold on the workspace folds and metric."""
+    from stacker.oof.matrix import read_matrix
+
+    sources = stage_sources(workspace) if sources is None else sources
+    if not sources:
+        raise SubmissionError(f"no stage in {workspace.root} has oof.parquet and test.parquet; run 'stacker select' "
+                              f"(and 'stacker fit-l2') first")
+    metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
+    candidates = []
+    for source in sources:
+        oof = read_matrix(Path(workspace.root) / source / STAGE_OOF_FILE, workspace.labels)
+        evaluation = evaluate_thresholds(workspace.y, oof, folds, metric.beta, metric.average, methods=METHODS)
+        for method, result in evaluation["methods"].items():
+            candidates.append(Candidate(source, method, float(result["out_of_fold"]),
+                                        np.asarray(result["fold_scores"], dtype=np.float64)))
+    return candidates
+
+
+def stage_fold_sizes(workspace) -> np.ndarray:
+    """Rows per fold of the workspace, fold ids in increasing order (the weights of per-fold scores)."""
+    return np.bincount(np.unique(workspace.folds, return_inverse=True)[1])
+
+
+def choose_best(candidates: list[Candidate], fold_sizes) -> Choice:
+    """The candidate with the best out-of-fold score (ties: the earlier one), with margin and choice optimism.
+
+    Parameters
+    ----------
+    candidates : list of Candidate
+        In a stable order (``score_stages``'s); ties go to the earlier one.
+    fold_sizes : array_like of shape (n_folds,)
+        Rows per fold (weights of the per-fold scores), fold ids in increasing order.
+    """
+    if not candidates:
+        raise SubmissionError("no candidate to choose from; run 'stacker select' first")
+    weights = np.asarray(fold_sizes, dtype=np.float64)
+    best_index = max(range(len(candidates)), key=lambda i: (candidates[i].out_of_fold, -i))
+    best = candidates[best_index]
+    others = [i for i, c in enumerate(candidates) if c.source != best.source]
+    runner_index = max(others, key=lambda i: (candidates[i].out_of_fold, -i)) if others else None
+    runner_up = None if runner_index is None else candidates[runner_index]
+    margin, margin_se = 0.0, 0.0
+    if runner_up is not None:
+        diff = best.fold_scores - runner_up.fold_scores
+        margin = float(np.average(diff, weights=weights))
+        margin_se = standard_error(diff)
+    scores = np.stack([c.fold_scores for c in candidates])  # (n_candidates, n_folds)
+    nested, fold_choices = [], []
+    for k in range(len(weights)):
+        keep = np.arange(len(weights)) != k
+        on_others = scores[:, keep] @ weights[keep] / weights[keep].sum()
+        pick = int(np.flatnonzero(on_others == on_others.max())[0])
+        nested.append(scores[pick, k])
+        fold_choices.append(f"{candidates[pick].source}/{candidates[pick].method}")
+    nested_score = float(np.average(nested, weights=weights))
+    optimism = float(np.average(best.fold_scores, weights=weights)) - nested_score
+    return Choice(best, runner_up, margin, margin_se, nested_score, optimism, fold_choices, list(candidates))

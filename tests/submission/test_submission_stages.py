@@ -1,0 +1,90 @@
+"""Honest stage choice: ``stacker stages`` and ``submit --best`` pick the argmax, with margin, noise and optimism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stacker.__main__ import main
+from stacker.config import L2Config, SubmitConfig
+from stacker.level2.stage import fit_level2
+from stacker.submission import submit
+from stacker.submission.stages import Candidate, choose_best, score_stages, stage_fold_sizes, stage_sources
+from stacker.thresholds import evaluate_thresholds
+from stacker.oof.matrix import read_matrix
+
+
+def candidate(source, method, folds):
+    scores = np.asarray(folds, dtype=float)
+    return Candidate(source, method, float(scores.mean()), scores)
+
+
+def test_choose_best_margin_and_nested_choice_against_brute_force():
+    cands = [candidate("level1", "greedy", [0.80, 0.70, 0.90]), candidate("level1", "smooth", [0.81, 0.71, 0.86]),
+             candidate("level2/a", "greedy", [0.90, 0.60, 0.84]), candidate("level2/b", "smooth", [0.79, 0.72, 0.85])]
+    sizes = np.array([10, 10, 10])
+    choice = choose_best(cands, sizes)
+    assert choice.best is cands[0]  # mean 0.8000 beats 0.7933, 0.7800, 0.7867
+    assert choice.runner_up is cands[3]  # the best of the other stages (level1/smooth is the same stage)
+    assert choice.margin == pytest.approx(np.mean([0.01, -0.02, 0.05]))
+    assert choice.margin_se == pytest.approx(np.std([0.01, -0.02, 0.05], ddof=1) / np.sqrt(3))
+    assert not choice.beyond_noise and "within the noise" in choice.summary()
+    # brute force: without fold k, the best mean of the other two folds; then its score on k
+    expected = []
+    for k in range(3):
+        others = [np.mean(np.delete(c.fold_scores, k)) for c in cands]
+        expected.append(cands[int(np.argmax(others))].fold_scores[k])
+    assert choice.nested_score == pytest.approx(np.mean(expected))
+    assert choice.optimism == pytest.approx(0.80 - np.mean(expected))
+    assert choice.fold_choices == ["level1/greedy", "level2/a/greedy", "level1/smooth"]
+
+
+def test_a_clear_winner_is_beyond_the_noise_and_costs_nothing_to_choose():
+    cands = [candidate("level1", "greedy", [0.70, 0.71, 0.69, 0.70]),
+             candidate("level2/a", "greedy", [0.80, 0.82, 0.79, 0.81])]
+    choice = choose_best(cands, [5, 5, 5, 5])
+    assert choice.best.source == "level2/a" and choice.beyond_noise and "beyond the noise" in choice.summary()
+    assert choice.optimism == pytest.approx(0.0) and choice.fold_choices == ["level2/a/greedy"] * 4
+
+
+def test_ties_go_to_the_earlier_candidate():
+    cands = [candidate("level1", "greedy", [0.5, 0.5]), candidate("level2/a", "greedy", [0.5, 0.5])]
+    assert choose_best(cands, [3, 3]).best.source == "level1"
+
+
+def test_submit_best_picks_the_argmax_of_the_printed_table(make_level1, capsys):
+    ws = make_level1(n_train=150, n_test=30, n_labels=3, k=3)
+    for learner in ("logistic", "ridge"):
+        fit_level2(ws, L2Config(learner=learner, features="all-models"))
+    assert stage_sources(ws) == ["level1", "level2/logistic", "level2/ridge"]
+    assert main(["stages", "--json", "-w", str(ws.root)]) == 0
+    table = json.loads(capsys.readouterr().out)["candidates"]
+    assert len(table) == 6
+    top = max(range(6), key=lambda i: (table[i]["out_of_fold"], -i))
+    # every printed score is the honest evaluation of that stage's oof.parquet
+    for row in table:
+        oof = read_matrix(ws.root / row["source"] / "oof.parquet", ws.labels)
+        evaluation = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]
+        assert row["out_of_fold"] == pytest.approx(evaluation[row["method"]]["out_of_fold"])
+    assert main(["submit", "--best", "-w", str(ws.root)]) == 0
+    out = capsys.readouterr().out
+    assert "stages by honest CV" in out and "best: " in out
+    result = submit(ws, SubmitConfig(best=True))
+    assert (result.source, result.method) == (table[top]["source"], table[top]["method"])
+    provenance = json.loads(result.provenance.read_text())
+    assert provenance["source"] == table[top]["source"] and provenance["thresholds_method"] == table[top]["method"]
+    assert provenance["cv_f2"] == pytest.approx(table[top]["out_of_fold"])
+    recorded = provenance["choice"]
+    assert recorded["chosen"] == {"source": table[top]["source"], "method": table[top]["method"]}
+    assert {"margin", "margin_se", "beyond_noise", "nested_choice_score", "choice_optimism"} <= set(recorded)
+    assert [c["out_of_fold"] for c in recorded["candidates"]] == pytest.approx([c["out_of_fold"] for c in table])
+
+
+def test_score_stages_matches_stage_fold_sizes(make_level1):
+    ws = make_level1(n_train=90, n_labels=2, k=3)
+    candidates = score_stages(ws)
+    assert [(c.source, c.method) for c in candidates] == [("level1", "greedy"), ("level1", "smooth")]
+    assert stage_fold_sizes(ws).sum() == 90 and len(stage_fold_sizes(ws)) == 3
+    assert all(len(c.fold_scores) == 3 for c in candidates)
