@@ -273,7 +273,7 @@ class Workspace(_BaseWorkspace):
         return Level2Result(result, oof, test, result.scores)
 
     def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.thresholds,
-               name: str | None = None) -> SubmitResult:
+               name: str | None = None, best: bool = False) -> SubmitResult:
         """Threshold a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
 
         Parameters
@@ -283,14 +283,38 @@ class Workspace(_BaseWorkspace):
         rule : str
             Threshold method, ``"greedy"`` or ``"smooth"``.
         name : str, optional
-            File stem; by default ``l1-<rule>`` or ``l2-<learner>-<rule>``.
+            File stem; by default ``l1-<rule>`` or ``l2-<learner>-<rule>`` (``best`` with ``best=True``).
+        best : bool, default False
+            Ignore ``source`` and ``rule``: submit the stage and rule with the best
+            honest CV score (as ``stacker submit --best``; see :meth:`stages`).
         """
         from stacker.submission.submit import submit
 
         folder = source.source if isinstance(source, Level2Result) else str(source)
-        result = submit(self, SubmitConfig(source=folder, thresholds=rule, name=name))
+        result = submit(self, SubmitConfig(source=folder, thresholds=rule, name=name, best=best))
         frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
         return SubmitResult(result, frame)
+
+    def stages(self) -> pd.DataFrame:
+        """Every stage folder with each threshold method, scored out of fold, best first (``stacker stages``).
+
+        Returns
+        -------
+        DataFrame of shape (n_stages * 2, 4 + n_folds)
+            Columns ``stage``, ``thresholds``, ``cv`` (thresholds fitted on K-1
+            folds, scored on the held-out one), ``se`` (fold-to-fold standard
+            error) and ``fold <k>`` per fold. ``frame.attrs["choice"]`` is the
+            one-line verdict of :func:`~stacker.submission.stages.choose_best`.
+        """
+        from stacker.submission.stages import choose_best, score_stages, stage_fold_sizes
+
+        candidates = score_stages(self)
+        choice = choose_best(candidates, stage_fold_sizes(self))
+        frame = pd.DataFrame([{"stage": c.source, "thresholds": c.method, "cv": c.out_of_fold, "se": c.standard_error,
+                               **{f"fold {k}": s for k, s in enumerate(c.fold_scores)}} for c in candidates])
+        frame = frame.sort_values("cv", ascending=False, kind="stable").reset_index(drop=True)
+        frame.attrs["choice"] = choice.summary()
+        return frame
 
     def leaderboard(self, *, level1: bool = False) -> pd.DataFrame:
         """Stored models and their out-of-fold F-beta, best first (the table of ``stacker ls``).

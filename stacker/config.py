@@ -176,9 +176,12 @@ class PruneConfig:
 class L2Config:
     """``stacker fit-l2``: one learner per label on level-1 features, nested CV on the workspace folds.
 
-    ``features``: ``selected`` (that label's chosen level-1 models, that label's
-    column) or ``all-labels`` (every label's level-1 average plus that label's
-    chosen models). ``params`` override the learner's defaults. ``jobs``:
+    ``features``: ``all-models`` (every level-1 candidate's column for the
+    label), ``all-models+labels`` (plus every label's level-1 average, so label
+    co-occurrence can be learned), ``selected`` (that label's chosen models) or
+    ``all-labels`` (every label's level-1 average plus the chosen models). The
+    selection behind a feature set is, for each outer fold, the one made
+    without that fold (``stacker select`` is nested by default). ``params`` override the learner's defaults. ``jobs``:
     parallel (label, fold) fits. ``seed``: every fit's random state derives
     from (seed, label, fold), so results do not depend on ``jobs``.
     """
@@ -218,8 +221,9 @@ class SubmitConfig:
     relative to the workspace (``level1`` or ``level2/<learner>``).
     ``thresholds``: ``greedy`` or ``smooth``. ``name``: file stem under
     ``submissions/``; by default ``l1-<method>`` or ``l2-<learner>-<method>``.
-    ``best``: ignore ``source`` and ``thresholds`` and submit the stage and
-    method with the best out-of-fold score (``stacker.submission.stages``); the
+    ``best``: ignore ``source`` and ``thresholds`` and submit (as
+    ``submissions/best.csv`` unless ``name`` is given) the stage and method with
+    the best out-of-fold score (``stacker.submission.stages``); the
     provenance records the comparison, its noise and the optimism of the choice.
     """
 
@@ -251,9 +255,10 @@ class DemoConfig:
     ``n_train``/``n_test``: mosaics written; ``k``: folds; ``epochs``: per CNN
     fold; ``cnn_runs``: level-0 CNN runs as ``(arch, variant, seed)``;
     ``sklearn_models``: names in ``stacker.demo.sklearn_runs.demo_models``;
-    ``learners``: level-2 learners fitted, on ``l2_features`` (``all-labels`` lets
-    them learn the task's label co-occurrence), with ``l2_params[learner]`` overriding
-    that learner's defaults; ``threads``: torch CPU threads per
+    ``learners``: level-2 learners fitted, on ``l2_features`` (``all-models+labels``:
+    every candidate, plus every label's level-1 output so the task's label
+    co-occurrence can be learned), with ``l2_params[learner]`` overriding that
+    learner's defaults (none: the defaults choose their regularisation by inner CV); ``threads``: torch CPU threads per
     CNN run (0: torch's default; 1 is fastest for these tiny models on busy cores); ``jobs``: level-2 parallel fits.
     """
 
@@ -267,8 +272,8 @@ class DemoConfig:
     )
     sklearn_models: tuple[str, ...] = ("logistic", "extra-trees", "lightgbm")
     learners: tuple[str, ...] = ("logistic", "lightgbm")
-    l2_features: str = "all-labels"
-    l2_params: dict[str, dict] = field(default_factory=lambda: {"logistic": {"C": 0.1}})
+    l2_features: str = "all-models+labels"
+    l2_params: dict[str, dict] = field(default_factory=dict)
     seed: int = 0
     threads: int = 1
     jobs: int = 2

@@ -29,11 +29,12 @@ def run(
     finally:
         level0.propagate = True
     best, single = result.scores, result.scores["best single model"]
-    rows = [[stage, by_method["greedy"], by_method["smooth"], best[stage] - single]
+    rows = [[stage, by_method["greedy"], by_method["smooth"], result.standard_errors[stage], best[stage] - single]
             for stage, by_method in result.threshold_scores.items()]
     print_table(f"honest CV {result.metric} of each stage (thresholds fitted on K-1 folds, scored on the held-out one)",
-                ["stage", "greedy thresholds", "smooth thresholds", "best vs best single"], rows)
+                ["stage", "greedy thresholds", "smooth thresholds", "± SE (folds)", "best vs best single"], rows)
     console.print(f"best single model: {result.best_model}")
+    console.print(f"submit --best: {result.choice.summary()}", highlight=False)
     console.print(f"workspace:   {result.root}")
     for path in result.submissions:
         console.print(f"submission:  {path}  (provenance: {path.with_suffix('.json').name})", highlight=False)

@@ -10,6 +10,7 @@ from enum import Enum
 import typer
 
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.config import L2Config
 from stacker.level2.features import FEATURE_SETS
 from stacker.level2.learners import list_learners
 
@@ -23,8 +24,10 @@ FeatureSet = Enum("FeatureSet", {name: name for name in FEATURE_SETS}, type=str)
 def run(
     learner: Annotated[LearnerName, typer.Option(help="Level-2 learner.")] = LearnerName("lightgbm"),
     features: Annotated[FeatureSet, typer.Option(
-        help="selected: that label's chosen models; all-labels: every label's level-1 output plus those.",
-    )] = FeatureSet("selected"),
+        help="all-models: every candidate's column for the label; all-models+labels: plus every label's level-1 "
+        "output; selected: that label's chosen models; all-labels: every label's level-1 output plus those. "
+        "Selection-based features of each fold come from the selection made without that fold.",
+    )] = FeatureSet(L2Config.features),
     param: Annotated[Optional[list[str]], typer.Option(
         "--param", help="Learner parameter KEY=VALUE (repeatable), e.g. --param num_leaves=7.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
@@ -33,7 +36,6 @@ def run(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Fit one learner per label on level-1 outputs with nested CV; write level2/LEARNER and two submissions."""
-    from stacker.config import L2Config
     from stacker.data import Workspace
     from stacker.level2.params import parse_params
     from stacker.submission import fit_l2_and_submit

@@ -7,8 +7,9 @@ Steps (each one library call; nothing here re-implements a stage):
    architectures, two seeds of one, two image variants) and scikit-learn /
    LightGBM models written as plain CSV run folders;
 3. ``oof-collect``, ``select``, ``fit-l2`` for each learner (with its two
-   submissions), ``report``;
-4. the honest CV score of each stage.
+   submissions), ``submit --best`` (the stage with the best honest CV score,
+   with its margin and the optimism of choosing), ``report``;
+4. the honest CV score of each stage, with its fold-to-fold standard error.
 
 Progress goes to the ``stacker.demo`` logger (one record per step and per CNN fold).
 """
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stacker import config as cfg
 from stacker.config import (
@@ -33,6 +35,9 @@ from stacker.config import (
 )
 from stacker.data.workspace import Workspace
 from stacker.exceptions import StackerError, WorkspaceError
+
+if TYPE_CHECKING:
+    from stacker.submission.stages import Choice
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +69,12 @@ class DemoResult:
         ``best single model`` (the best stored level-0 run), ``best model per
         label`` (each label's best level-1 candidate), ``level-1`` and
         ``level-2 <learner>`` for each learner.
+    standard_errors : dict of str to float
+        Fold-to-fold standard error of each stage's better score.
     best_model : str
         The stored run behind ``best single model``.
+    choice : stacker.submission.stages.Choice
+        What ``submit --best`` chose among the stage folders, and why.
     seconds : dict of str to float
         Wall time of each step.
     """
@@ -75,7 +84,9 @@ class DemoResult:
     submissions: list[Path]
     metric: str
     threshold_scores: dict[str, dict[str, float]]
+    standard_errors: dict[str, float]
     best_model: str
+    choice: Choice
     seconds: dict[str, float]
 
     @property
@@ -133,7 +144,7 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
     from stacker.level1 import run_selection
     from stacker.oof import collect_runs
     from stacker.report import build_report
-    from stacker.submission import fit_l2_and_submit
+    from stacker.submission import fit_l2_and_submit, submit
 
     with _step("oof-collect runs/", seconds, "collect"):
         collected = collect_runs(workspace, workspace.root / cfg.RUNS_DIR)
@@ -148,11 +159,15 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
                           jobs=config.jobs, seed=config.seed)
             outcome = fit_l2_and_submit(workspace, l2)
             submissions += [s.csv for s in outcome.submissions]
+    with _step("submit --best: the stage with the best honest CV score", seconds, "submit --best"):
+        best = submit(workspace, cfg.SubmitConfig(best=True))
+        submissions.append(best.csv)
     with _step("report", seconds, "report"):
         report = build_report(workspace)
-    scores, best_model = stage_scores(workspace, config.learners)
+    scores, errors, best_model = stage_scores(workspace, config.learners)
     return DemoResult(root=workspace.root, report=report, submissions=submissions, metric=workspace.metric.name,
-                      threshold_scores=scores, best_model=best_model, seconds=seconds)
+                      threshold_scores=scores, standard_errors=errors, best_model=best_model, choice=best.choice,
+                      seconds=seconds)
 
 
 def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainConfig:
@@ -165,12 +180,13 @@ def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainC
     )
 
 
-def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict[str, dict[str, float]], str]:
+def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict, dict, str]:
     """Honest out-of-fold score of each stage with each threshold method, and the best single run's name.
 
-    Returns ``{stage: {"greedy": float, "smooth": float}}``: the level-1 and
-    level-2 numbers are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``;
-    the best single run is scored the same way (``stacker.report.cv_summary.best_single_run``).
+    Returns ``{stage: {"greedy": float, "smooth": float}}``, ``{stage: standard
+    error of the better method}`` and the name: the level-1 and level-2 numbers
+    are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``; the best
+    single run is scored the same way (``stacker.report.cv_summary.best_single_run``).
     """
     from stacker.report.cv_summary import (
         METHODS,
@@ -184,7 +200,9 @@ def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict[
     stages = {SINGLE: single, PER_LABEL: summary.stages[PER_LABEL], "level-1": summary.stages["level-1"]}
     stages |= {f"level-2 {learner}": summary.stages[f"level-2 {learner}"] for learner in learners}
     scores = {stage: {m: float(values[m]["out_of_fold"]) for m in METHODS} for stage, values in stages.items()}
-    return scores, name
+    errors = {stage: float(values[max(METHODS, key=lambda m: values[m]["out_of_fold"])]["standard_error"])
+              for stage, values in stages.items()}
+    return scores, errors, name
 
 
 def _check_empty(root: Path) -> None:

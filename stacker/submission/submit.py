@@ -71,7 +71,7 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     if config.thresholds not in METHODS:
         raise SubmissionError(f"unknown thresholds method {config.thresholds!r}; choose one of: {', '.join(METHODS)}")
     oof, test = _read_stage(workspace, config.source)
-    name = config.name or default_name(config.source, config.thresholds)
+    name = config.name or ("best" if config.best else default_name(config.source, config.thresholds))
     if not _NAME.match(name):
         raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ -)")
     metric = workspace.metric

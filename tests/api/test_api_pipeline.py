@@ -80,7 +80,7 @@ def test_results_have_dataframe_views_and_arrays_of_the_stated_shapes(both):
     cli_ws, (ws, folds, collected, sel, l2, subs) = both
     assert collected.ok and collected.table.to_dict("list") == {
         "run": ["m0", "m1", "m2", "m3"], "outcome": ["added"] * 4, "reason": [""] * 4}
-    assert list(sel.table.columns) == ["label", "models", "score", "threshold"]
+    assert list(sel.table.columns) == ["label", "models", "score", "threshold", "held_out"]  # nested by default
     assert list(sel.table["label"]) == ws.labels
     assert sel.oof.shape == (90, 3) and sel.test.shape == (30, 3)
     assert sel.scores.to_dict() == {k: v["score"] for k, v in sel.report.selection["per_label"].items()}

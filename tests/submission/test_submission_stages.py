@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+import stacker
 from stacker.__main__ import main
 from stacker.config import L2Config, SubmitConfig
 from stacker.level2.stage import fit_level2
@@ -88,3 +89,14 @@ def test_score_stages_matches_stage_fold_sizes(make_level1):
     assert [(c.source, c.method) for c in candidates] == [("level1", "greedy"), ("level1", "smooth")]
     assert stage_fold_sizes(ws).sum() == 90 and len(stage_fold_sizes(ws)) == 3
     assert all(len(c.fold_scores) == 3 for c in candidates)
+
+
+def test_notebook_stages_frame_is_the_same_table_best_first(make_level1):
+    ws = make_level1(n_train=120, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    frame = stacker.Workspace.load(ws.root).stages()
+    assert list(frame.columns[:4]) == ["stage", "thresholds", "cv", "se"] and len(frame) == 4
+    assert frame["cv"].is_monotonic_decreasing
+    choice = choose_best(score_stages(ws), stage_fold_sizes(ws))
+    assert (frame.loc[0, "stage"], frame.loc[0, "thresholds"]) == (choice.best.source, choice.best.method)
+    assert frame.attrs["choice"] == choice.summary()
