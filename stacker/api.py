@@ -146,10 +146,11 @@ class Level2Result(_Tabular):
         return f"{self.result.output_dir.parent.name}/{self.result.output_dir.name}"
 
     def to_frame(self) -> pd.DataFrame:
-        """The ``fit-l2`` summary table, shape (n_labels + 1, n_columns): one row per label, then ``overall``.
+        """The ``fit-l2`` summary table, shape (n_labels + 2, n_columns): one row per label, ``overall``, ``± SE (folds)``.
 
         Columns: ``label`` then, per pipeline (best single, level-1, level-2) and
-        threshold method, the honest out-of-fold F-beta in [0, 1].
+        threshold method, the honest out-of-fold F-beta in [0, 1] (the last row:
+        the overall score's fold-to-fold standard error).
         """
         return pd.DataFrame(self.result.rows, columns=self.result.columns)
 

@@ -85,7 +85,7 @@ def test_results_have_dataframe_views_and_arrays_of_the_stated_shapes(both):
     assert sel.oof.shape == (90, 3) and sel.test.shape == (30, 3)
     assert sel.scores.to_dict() == {k: v["score"] for k, v in sel.report.selection["per_label"].items()}
     assert l2.oof.shape == (90, 3) and l2.test.shape == (30, 3) and l2.source == "level2/logistic"
-    assert l2.table.iloc[-1, 0] == "overall"
+    assert list(l2.table.iloc[-2:, 0]) == ["overall", "± SE (folds)"]
     frame = subs[0].table
     assert frame.shape[0] == 30 and frame.equals(pd.read_csv(subs[0].csv, dtype=str, keep_default_na=False))
     for result in (collected, sel, l2, subs[0]):
