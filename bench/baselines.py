@@ -132,25 +132,40 @@ def logistic_stack(P_oof, P_test, Y, folds, C: float = 1.0) -> Predictions:
 
 
 # ----- scoring ---------------------------------------------------------------------------------------------
+def per_sample_fbeta(y_true: np.ndarray, y_pred: np.ndarray, beta: float = 2.0) -> np.ndarray:
+    """F-beta of each row of 0/1 matrices (n_samples, n_labels); a row with no true and no predicted label scores 0.
+
+    Its mean is the ``samples`` average (``fbeta_score(..., average="samples", zero_division=0)``).
+    """
+    y_true, y_pred = np.asarray(y_true, dtype=bool), np.asarray(y_pred, dtype=bool)
+    tp = (y_true & y_pred).sum(axis=1)
+    denominator = (1 + beta**2) * tp + beta**2 * (y_true & ~y_pred).sum(axis=1) + (~y_true & y_pred).sum(axis=1)
+    return np.divide((1 + beta**2) * tp, denominator, out=np.zeros(len(tp)), where=denominator > 0)
+
+
 def score(Y, folds, Y_test, predictions: Predictions, beta: float = 2.0) -> dict:
     """Honest CV and official-test per-sample F-beta of ``predictions``, for each threshold rule.
 
     Returns ``{"cv": {rule: float}, "cv_se": {rule: float}, "test": {rule: float},
-    "rule": best rule by CV, "cv_best", "se_best", "test_best", "gap"}``: ``cv`` is
+    "rule": best rule by CV, "cv_best", "se_best", "test_best", "test_se", "gap", "test_rows"}``: ``cv`` is
     thresholds fitted on K-1 folds and scored on the held-out fold (pooled),
     ``cv_se`` the standard error of the K held-out fold scores, ``test`` thresholds
-    fitted on all OOF rows applied to the test rows; ``gap`` = test - CV at the CV-best rule.
+    fitted on all OOF rows applied to the test rows; ``gap`` = test - CV at the CV-best rule;
+    ``test_rows`` the per-row test F-beta at that rule (n_test,), ``test_se`` its standard error.
     """
     evaluation = evaluate_thresholds(Y, predictions.oof, np.asarray(folds, dtype=np.int64), beta, "samples",
                                      methods=RULES)
     result = {"cv": {}, "cv_se": {}, "test": {}}
+    rows = {}
     for rule, found in evaluation["methods"].items():
         fold_scores = np.asarray(found["fold_scores"])
         result["cv"][rule] = float(found["out_of_fold"])
         result["cv_se"][rule] = float(fold_scores.std(ddof=1) / np.sqrt(len(fold_scores)))
         predicted = apply_thresholds(predictions.test, found["thresholds"])
         result["test"][rule] = float(fbeta_score(Y_test, predicted, beta=beta, average="samples"))
+        rows[rule] = per_sample_fbeta(Y_test, predicted, beta)
     rule = evaluation["best"]
     result.update(rule=rule, cv_best=result["cv"][rule], se_best=result["cv_se"][rule],
-                  test_best=result["test"][rule], gap=result["test"][rule] - result["cv"][rule])
+                  test_best=result["test"][rule], test_se=float(rows[rule].std(ddof=1) / np.sqrt(len(rows[rule]))),
+                  gap=result["test"][rule] - result["cv"][rule], test_rows=rows[rule])
     return result

@@ -112,6 +112,16 @@ def test_score_of_perfect_predictions_is_the_ceiling_and_gap_is_test_minus_cv():
     noisy = baselines.score(Y, folds, Y_test, baselines.mean_of_runs(P_oof, P_test))
     assert noisy["gap"] == pytest.approx(noisy["test_best"] - noisy["cv_best"])
     assert 0 < noisy["cv_se"]["greedy"] < 0.1
+    assert noisy["test_rows"].mean() == pytest.approx(noisy["test_best"])  # per-row scores average to the score
+    assert noisy["test_se"] == pytest.approx(noisy["test_rows"].std(ddof=1) / np.sqrt(N_TEST))
+
+
+def test_per_sample_fbeta_averages_to_scikit_learns_samples_f2():
+    rng = np.random.default_rng(1)
+    y, pred = rng.integers(0, 2, (200, 4)), rng.integers(0, 2, (200, 4))
+    rows = baselines.per_sample_fbeta(y, pred)
+    assert rows.shape == (200,)
+    assert rows.mean() == pytest.approx(sk_fbeta(y, pred, beta=2.0, average="samples", zero_division=0.0))
 
 
 def test_cross_fit_folds_predicts_each_row_without_its_fold_and_keeps_each_fold_models_test():
@@ -162,3 +172,39 @@ def test_build_zoo_writes_runs_that_collect_accepts_and_reuses_a_built_zoo(tmp_p
     stamp = (built.root / "zoo.json").stat().st_mtime_ns
     again = zoo.build_zoo(split, tmp_path, kinds=["gaussian-nb"], log=lambda m: None)
     assert (again.root / "zoo.json").stat().st_mtime_ns == stamp  # reused, not rebuilt
+
+
+def write_arff(path: Path, X: np.ndarray, Y: np.ndarray, labels: list[str]) -> None:
+    header = [f"@attribute f{i} numeric" for i in range(X.shape[1])] + [f"@attribute {n} {{0,1}}" for n in labels]
+    rows = [",".join([*(f"{v:.5f}" for v in x), *(str(v) for v in y)]) for x, y in zip(X, Y)]
+    path.write_text("\n".join(["@relation toy", *header, "@data", *rows]) + "\n")
+
+
+def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches_its_test_matrix(tmp_path):
+    import argparse
+
+    import quality
+    from stacker.level2.features import FEATURE_SETS
+
+    rng = np.random.default_rng(3)
+    Y = (rng.random((260, 3)) < [0.5, 0.35, 0.25]).astype(np.uint8)
+    X = Y @ rng.normal(0, 1, (3, 6)) + rng.normal(0, 1.2, (260, 6))
+    labels = ["x", "y", "z"]
+    write_arff(tmp_path / "toy-train.arff", X[:180], Y[:180], labels)
+    write_arff(tmp_path / "toy-test.arff", X[180:], Y[180:], labels)
+    args = argparse.Namespace(data=tmp_path, out=tmp_path / "out", kinds=["gaussian-nb", "logistic-c1", "knn-10"],
+                              seeds=(0, 1), rebuild=False, learners=["logistic"], jobs=1)
+    doc = quality.run_dataset("toy", args, log=lambda m: None)
+    assert doc["n_runs"] == 6
+    stages = ["stacker level-1 (beam 5 x 3)"] + [f"stacker l2 logistic / {f}" for f in FEATURE_SETS]
+    baselines_ = [quality.BASELINE_PREFIX + n for n in ("best single model", "mean of all runs", "per-label top-3 mean",
+                                                        "per-label Caruana (log loss, 25 steps)",
+                                                        "per-label logistic on all runs (C=1)")]
+    assert list(doc["rows"]) == baselines_ + stages
+    for stage in stages:  # the written CSV scores exactly as its test matrix with OOF-fitted thresholds
+        assert doc["submitted_test"][stage] == pytest.approx(doc["rows"][stage]["test_best"], abs=1e-12)
+        assert doc["rows"][stage]["submitted_cv"] == pytest.approx(doc["rows"][stage]["cv_best"], abs=1e-12)
+    assert [r["method"].split(" (")[0] for r in doc["shift"]] == ["mean of all runs", "best single model"]
+    text = quality.report(doc)
+    assert "stacker level-1" in text and "OOF-to-test shift" in text
+    assert quality.for_json(doc)["rows"][stages[0]].keys() >= {"cv", "test", "gap"}
