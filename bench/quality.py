@@ -243,6 +243,7 @@ def summary_lines(doc: dict) -> list[str]:
     top_stage = max(stages, key=lambda k: stages[k]["test_best"])
     cv_stage = max(stages, key=lambda k: stages[k]["cv_best"])
     mean_gap = rows[BASELINE_PREFIX + "mean of all runs"]["gap"]
+    shift = doc["shift"][0]  # the mean of all runs, thresholded with the same rule as its table row
     base_rows = baselines[top_base]["test_rows"]
     lines = [
         f"best baseline on test (chosen by test, so the bar is a little high): {top_base} "
@@ -254,7 +255,9 @@ def summary_lines(doc: dict) -> list[str]:
         f"stacker stage a user picks by CV: {cv_stage} (CV {stages[cv_stage]['cv_best']:.4f}, test "
         f"{stages[cv_stage]['test_best']:.4f}, gap {stages[cv_stage]['gap']:+.4f}; "
         f"{paired(stages[cv_stage]['test_rows'], base_rows)} vs best baseline)",
-        f"mean of all runs: test - CV gap {mean_gap:+.4f}",
+        f"mean of all runs: test - CV gap {mean_gap:+.4f} = fold averaging (a) - (b) "
+        f"{shift['test_mean_of_folds'] - shift['test_one_fold']:+.4f} + split shift and noise (b) - CV "
+        f"{shift['test_one_fold'] - shift['cv']:+.4f}",
     ]
     best = doc["best"]
     if best is None:
