@@ -183,7 +183,12 @@ def write_arff(path: Path, X: np.ndarray, Y: np.ndarray, labels: list[str]) -> N
 def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches_its_test_matrix(tmp_path):
     import argparse
 
+    import dataclasses
+    import inspect
+
     import quality
+    import stacker
+    from stacker.config import SubmitConfig
     from stacker.level2.features import FEATURE_SETS
 
     rng = np.random.default_rng(3)
@@ -205,6 +210,11 @@ def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches
         assert doc["submitted_test"][stage] == pytest.approx(doc["rows"][stage]["test_best"], abs=1e-12)
         assert doc["rows"][stage]["submitted_cv"] == pytest.approx(doc["rows"][stage]["cv_best"], abs=1e-12)
     assert [r["method"].split(" (")[0] for r in doc["shift"]] == ["mean of all runs", "best single model"]
+    mean_row, shift = doc["rows"][quality.BASELINE_PREFIX + "mean of all runs"], doc["shift"][0]
+    assert shift["test_mean_of_folds"] == pytest.approx(mean_row["test_best"], abs=1e-3)  # float32 store vs float64
+    has_best = ("best" in inspect.signature(stacker.Workspace.submit).parameters
+                or "best" in {f.name for f in dataclasses.fields(SubmitConfig)})
+    assert (doc["best"] is not None) == has_best  # the --best row appears exactly when stacker has the option
     text = quality.report(doc)
     assert "stacker level-1" in text and "OOF-to-test shift" in text
     assert quality.for_json(doc)["rows"][stages[0]].keys() >= {"cv", "test", "gap"}
