@@ -175,12 +175,26 @@ def _spread(P: np.ndarray) -> float:
     return float(np.asarray(P, dtype=np.float64).std(axis=0).mean())
 
 
+def clear_stages(ws, log) -> None:
+    """Remove what an earlier benchmark run's stages wrote (level1/, level2/, submissions/), keeping the runs.
+
+    A cached zoo outlives stacker versions; a stale stage folder must not be scored or picked by ``--best``.
+    """
+    import shutil
+
+    for folder in (ws.level1_dir, ws.level2_dir, ws.submissions_dir):
+        if folder.exists():
+            log(f"{ws.root.parent.name}: removing the earlier run's {folder.name}/")
+            shutil.rmtree(folder)
+
+
 def run_dataset(name: str, args, log) -> dict:
     """Build/load the zoo, collect, score baselines and stacker stages; return the dataset's document."""
     start = time.perf_counter()
     split = load_split(args.data, name)
     zoo = build_zoo(split, args.out, kinds=args.kinds, seeds=args.seeds, rebuild=args.rebuild, log=log)
     ws = zoo.workspace()
+    clear_stages(ws, log)
     collected = ws.collect(zoo.runs_dir)
     if not collected.ok:
         raise RuntimeError(f"{name}: runs rejected by collect: {collected.table}")

@@ -218,3 +218,10 @@ def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches
     text = quality.report(doc)
     assert "stacker level-1" in text and "OOF-to-test shift" in text
     assert quality.for_json(doc)["rows"][stages[0]].keys() >= {"cv", "test", "gap"}
+    # a second run reuses the zoo and starts the stages afresh: a stale stage folder is gone
+    stale = tmp_path / "out" / "toy" / "workspace" / "level2" / "stale"
+    stale.mkdir()
+    args.learners = []
+    again = quality.run_dataset("toy", args, log=lambda m: None)
+    assert not stale.exists() and list(again["rows"]) == baselines_ + stages[:1]
+    assert again["rows"][stages[0]]["test_best"] == doc["rows"][stages[0]]["test_best"]
