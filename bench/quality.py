@@ -94,12 +94,12 @@ def submission_test_rows(ws, submitted, Y_test) -> np.ndarray:
     return per_sample_fbeta(Y_test, read_submission(submitted.csv, ws.labels, ws.test_ids), BETA)
 
 
-def stacker_rows(ws, Y_test, learners: list[str], jobs: int, log) -> tuple[dict, dict, dict]:
+def stacker_rows(ws, Y_test, learners: list[str], feature_sets: list[str], jobs: int, log) -> tuple[dict, dict, dict]:
     """Run level 1 and every learner x feature set through the API; submit each with its CV-best rule.
 
     Returns (scores by row, the submission's test F2 by row, seconds by row).
     """
-    from stacker.level2.features import FEATURE_SETS
+    from stacker.config import L2Config
 
     scores, submitted, seconds = {}, {}, {}
 
@@ -114,12 +114,14 @@ def stacker_rows(ws, Y_test, learners: list[str], jobs: int, log) -> tuple[dict,
     tic = time.perf_counter()
     log("  select --beam 5 --per-label 3")
     add("stacker level-1 (beam 5 x 3)", ws.select(beam=5, per_label=3), "level1", None, tic)
-    for learner in learners:
-        for features in FEATURE_SETS:
+    # level2/<learner> is rewritten for each feature set (one submission name each); the default feature set
+    # goes last, so the stage folders 'submit --best' chooses among are what a user's plain 'fit-l2' writes.
+    default = L2Config.features
+    for features in [f for f in feature_sets if f != default] + [default]:
+        for learner in learners:
             tic = time.perf_counter()
             log(f"  fit-l2 --learner {learner} --features {features}")
             l2 = ws.fit_level2(learner, features=features, jobs=jobs)
-            # level2/<learner> is rewritten for each feature set: one submission name each
             add(f"stacker l2 {learner} / {features}", l2, l2, f"l2-{learner}-{features}", tic)
     return scores, submitted, seconds
 
@@ -205,7 +207,7 @@ def run_dataset(name: str, args, log) -> dict:
     predictions, best_name = baseline_rows(ws, names, P_oof, P_test)
     scores = {row: score(ws.y, ws.folds, Y_test, p, BETA) for row, p in predictions.items()}
     log(f"{name}: stacker stages")
-    stage_scores, submitted, seconds = stacker_rows(ws, Y_test, args.learners, args.jobs, log)
+    stage_scores, submitted, seconds = stacker_rows(ws, Y_test, args.learners, args.features, args.jobs, log)
     scores.update(stage_scores)
     best = submit_best(ws, Y_test)
     shift = shift_measurement(zoo, ws, names, P_oof, P_test, Y_test, best_name)
@@ -320,6 +322,7 @@ def report(doc: dict) -> str:
 
 
 def main() -> None:
+    from stacker.level2.features import FEATURE_SETS
     from stacker.level2.learners import list_learners
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -328,6 +331,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (git-ignored bench/out)")
     parser.add_argument("--learners", default=",".join(list_learners()),
                         help=f"level-2 learners to fit (default all: {','.join(list_learners())})")
+    parser.add_argument("--features", default=",".join(FEATURE_SETS),
+                        help=f"level-2 feature sets to fit (default all: {','.join(FEATURE_SETS)}); the default "
+                             f"feature set is always fitted, last")
     parser.add_argument("--jobs", type=int, default=2, help="level-2 jobs (parallel label x fold fits)")
     parser.add_argument("--rebuild", action="store_true", help="train the zoos again even if they exist")
     parser.add_argument("--kinds", help="comma-separated zoo model kinds of a new zoo (default: all of bench/zoo.py)")
@@ -336,6 +342,10 @@ def main() -> None:
     args.kinds = args.kinds.split(",") if args.kinds else None
     args.seeds = tuple(range(args.seeds))
     args.learners = [name for name in args.learners.split(",") if name]
+    args.features = [name for name in args.features.split(",") if name]
+    unknown = sorted(set(args.features) - set(FEATURE_SETS))
+    if unknown:
+        parser.error(f"unknown feature sets {unknown}; choose from: {list(FEATURE_SETS)}")
     unknown = sorted(set(args.learners) - set(list_learners()))
     if unknown:
         parser.error(f"unknown learners {unknown}; registered: {list_learners()}")

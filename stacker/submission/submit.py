@@ -28,7 +28,7 @@ from stacker.thresholds import apply_thresholds, evaluate_thresholds
 from stacker.thresholds.stage import oof_path
 
 METHODS = ("greedy", "smooth")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     oof, test = _read_stage(workspace, config.source)
     name = config.name or ("best" if config.best else default_name(config.source, config.thresholds))
     if not _NAME.match(name):
-        raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ -)")
+        raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ + -)")
     metric = workspace.metric
     evaluation = evaluate_thresholds(
         workspace.y, oof, workspace.folds.astype(np.int64), metric.beta, metric.average, methods=(config.thresholds,)

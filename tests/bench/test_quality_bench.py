@@ -188,7 +188,7 @@ def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches
 
     import quality
     import stacker
-    from stacker.config import SubmitConfig
+    from stacker.config import L2Config, SubmitConfig
     from stacker.level2.features import FEATURE_SETS
 
     rng = np.random.default_rng(3)
@@ -198,10 +198,11 @@ def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches
     write_arff(tmp_path / "toy-train.arff", X[:180], Y[:180], labels)
     write_arff(tmp_path / "toy-test.arff", X[180:], Y[180:], labels)
     args = argparse.Namespace(data=tmp_path, out=tmp_path / "out", kinds=["gaussian-nb", "logistic-c1", "knn-10"],
-                              seeds=(0, 1), rebuild=False, learners=["logistic"], jobs=1)
+                              seeds=(0, 1), rebuild=False, learners=["logistic"], features=list(FEATURE_SETS), jobs=1)
     doc = quality.run_dataset("toy", args, log=lambda m: None)
     assert doc["n_runs"] == 6
-    stages = ["stacker level-1 (beam 5 x 3)"] + [f"stacker l2 logistic / {f}" for f in FEATURE_SETS]
+    order = [f for f in FEATURE_SETS if f != L2Config.features] + [L2Config.features]  # the default fitted last
+    stages = ["stacker level-1 (beam 5 x 3)"] + [f"stacker l2 logistic / {f}" for f in order]
     baselines_ = [quality.BASELINE_PREFIX + n for n in ("best single model", "mean of all runs", "per-label top-3 mean",
                                                         "per-label Caruana (log loss, 25 steps)",
                                                         "per-label logistic on all runs (C=1)")]
