@@ -272,23 +272,23 @@ class Workspace(_BaseWorkspace):
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return Level2Result(result, oof, test, result.scores)
 
-    def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.thresholds,
+    def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.rule,
                name: str | None = None) -> SubmitResult:
-        """Threshold a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
+        """Decide a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
 
         Parameters
         ----------
         source : Level2Result or str
             A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
         rule : str
-            Threshold method, ``"greedy"`` or ``"smooth"``.
+            Decision rule: ``"greedy"``, ``"smooth"``, ``"expected-f"``, ... (``stacker.decide.list_rules()``).
         name : str, optional
             File stem; by default ``l1-<rule>`` or ``l2-<learner>-<rule>``.
         """
         from stacker.submission.submit import submit
 
         folder = source.source if isinstance(source, Level2Result) else str(source)
-        result = submit(self, SubmitConfig(source=folder, thresholds=rule, name=name))
+        result = submit(self, SubmitConfig(source=folder, rule=rule, name=name))
         frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
         return SubmitResult(result, frame)
 

@@ -76,8 +76,7 @@ def evaluate_rules(
     skipped = {r: not_applicable(r, rule_class(r).averages, beta, average) for r in rules if not applies_to(r, average)}
     kept = tuple(r for r in rules if r not in skipped)
     if not kept:
-        raise ValidationError(f"none of the rules {list(rules)} applies to the metric f{beta:g}-{average}; "
-                              f"add a threshold rule such as greedy")
+        raise ValidationError("; ".join(skipped.values()) if skipped else "rules is empty; name at least one rule")
     make = {r: _factory(r, beta, average, zero_division, params.get(r, {})) for r in kept}
     results = {r: _evaluate_rule(y, p, fold, make[r], r, beta, average, zero_division) for r in kept}
     best = max(kept, key=lambda r: (results[r]["out_of_fold"], -kept.index(r)))
@@ -105,6 +104,7 @@ def _evaluate_rule(y, p, fold, make, name, beta, average, zero_division) -> dict
         fold_scores.append(score(y[test], held_out[test]))
         fold_thresholds.append(getattr(rule, "thresholds_", None))
     return {
+        "rule": full,
         "params": full.get_params(),
         "out_of_fold": score(y, held_out),
         "in_sample": score(y, full.predict(p)),

@@ -272,10 +272,11 @@ def _submissions(ctx: _Context) -> list[Table]:
     for path in sorted(ctx.workspace.submissions_dir.glob("*.json")):
         try:
             document = json.loads(path.read_text())
-            rows.append([f"submissions/{document['csv']}", document["source"], document["thresholds_method"],
+            rule = document["rule"] if "rule" in document else document["thresholds_method"]  # older files
+            rows.append([f"submissions/{document['csv']}", document["source"], rule,
                          float(document["cv_f2"])])
         except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
             log.warning("skipping %s in the report: not a submission provenance file (%s)", path, e)
     if not rows:
         return []
-    return [Table(["submission", "from", "thresholds", "CV score"], rows, caption="submissions and their CV score")]
+    return [Table(["submission", "from", "rule", "CV score"], rows, caption="submissions and their CV score")]

@@ -1,0 +1,49 @@
+"""``stacker decide``: decision rules of a stage compared out of fold, table printed and saved as decide.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.config import DecideConfig
+
+COMMAND = "decide"
+
+
+def run(
+    source: Annotated[str, typer.Option(
+        "--from", help="Stage folder holding oof.parquet: level1 or level2/<learner>.")] = "level1",
+    rules: Annotated[str, typer.Option(
+        help="Comma-separated decision rules to compare (registered: see the error for an unknown one).")]
+        = ",".join(DecideConfig.rules),
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Compare decision rules on --from's OOF predictions (each fitted on K-1 folds, scored on the held-out one); write <stage>/decide.json."""
+    from stacker.data import Workspace
+    from stacker.decide.stage import decide_stage
+
+    ws = Workspace.load(workspace)
+    names = tuple(name.strip() for name in rules.split(",") if name.strip())
+    document = decide_stage(ws, source, DecideConfig(rules=names))
+    if json_output:
+        print_json(document)
+        return
+    print_table(f"{source}: {ws.metric.name} of each decision rule, fitted on {document['n_folds'] - 1} folds and "
+                f"scored on the held-out one", ["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"],
+                rule_rows(document))
+    for reason in document["not_applicable"].values():
+        console.print(f"not applicable: {reason}", highlight=False)
+    console.print(f"best out of fold: {document['best']}; a difference within about 2 SE of 0 is noise; "
+                  f"saved {document['path']}", highlight=False)
+
+
+def rule_rows(document: dict) -> list[list]:
+    """Rows ``[rule, out_of_fold, fold_se, diff_vs_best, diff_se]``, best first."""
+    rules = document["rules"]
+    order = sorted(rules, key=lambda r: -rules[r]["out_of_fold"])
+    return [[r, rules[r]["out_of_fold"], rules[r]["fold_se"], rules[r]["diff_vs_best"], rules[r]["diff_se"]]
+            for r in order]
