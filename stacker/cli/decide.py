@@ -24,7 +24,7 @@ def run(
 ) -> None:
     """Compare decision rules on --from's OOF predictions (each fitted on K-1 folds, scored on the held-out one); write <stage>/decide.json."""
     from stacker.data import Workspace
-    from stacker.decide.stage import decide_stage
+    from stacker.decide.stage import decide_stage, rule_rows
 
     ws = Workspace.load(workspace)
     names = tuple(name.strip() for name in rules.split(",") if name.strip())
@@ -40,10 +40,3 @@ def run(
     console.print(f"best out of fold: {document['best']}; a difference within about 2 SE of 0 is noise; "
                   f"saved {document['path']}", highlight=False)
 
-
-def rule_rows(document: dict) -> list[list]:
-    """Rows ``[rule, out_of_fold, fold_se, diff_vs_best, diff_se]``, best first."""
-    rules = document["rules"]
-    order = sorted(rules, key=lambda r: -rules[r]["out_of_fold"])
-    return [[r, rules[r]["out_of_fold"], rules[r]["fold_se"], rules[r]["diff_vs_best"], rules[r]["diff_se"]]
-            for r in order]

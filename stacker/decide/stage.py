@@ -59,6 +59,14 @@ def load_decisions(workspace, source: str) -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
+def rule_rows(document: dict) -> list[list]:
+    """The table of a decide document: ``[rule, out_of_fold, fold_se, diff_vs_best, diff_se]`` per rule, best first."""
+    rules = document["rules"]
+    order = sorted(rules, key=lambda r: -rules[r]["out_of_fold"])  # stable: ties keep the requested order
+    return [[r, rules[r]["out_of_fold"], rules[r]["fold_se"], rules[r]["diff_vs_best"], rules[r]["diff_se"]]
+            for r in order]
+
+
 def jsonable(result: dict, labels) -> dict:
     """:func:`evaluate_rules`'s result with thresholds keyed by label and no fitted rule objects."""
     rules = {}
