@@ -8,6 +8,7 @@ stacker.write_run("comp/runs/resnet50_s0", oof=oof_probs, test=test_probs, arch=
 ws.collect("comp/runs")
 sel = ws.select(beam=5, per_label=3)
 l2 = ws.fit_level2("lightgbm", features="all-labels")
+ws.decide(l2, rules=("greedy", "smooth", "expected-f"))   # each rule fitted on K-1 folds, scored on the held-out one
 sub = ws.submit(l2, rule="smooth")
 ws.leaderboard()
 ```
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from stacker.config import CollectConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig
+from stacker.config import CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig
 from stacker.data.workspace import Workspace as _BaseWorkspace
 from stacker.exceptions import ValidationError, WorkspaceError
 from stacker.oof.writer import write_run
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from stacker.oof.collect import CollectReport
     from stacker.submission.submit import SubmissionResult
 
-__all__ = ["CollectResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
+__all__ = ["CollectResult", "DecideResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
 
 
 class _Tabular(ABC):
@@ -155,6 +156,36 @@ class Level2Result(_Tabular):
 
 
 @dataclass(frozen=True)
+class DecideResult(_Tabular):
+    """Decision rules of a stage compared out of fold (:meth:`Workspace.decide`).
+
+    Attributes
+    ----------
+    document : dict
+        What ``<stage>/decide.json`` holds: ``best``, ``rules`` (per rule its
+        scores and, for threshold rules, thresholds per label), ``not_applicable``.
+    """
+
+    document: dict
+
+    @property
+    def best(self) -> str:
+        """The rule with the highest out-of-fold score."""
+        return self.document["best"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule, best first: DataFrame of shape (n_rules, 5).
+
+        Columns: ``rule``, ``out_of_fold``, ``fold_se``, ``diff_vs_best``, ``diff_se``
+        (mean paired per-fold difference to the best rule and its standard error).
+        """
+        from stacker.decide.stage import rule_rows
+
+        return pd.DataFrame(rule_rows(self.document),
+                            columns=["rule", "out_of_fold", "fold_se", "diff_vs_best", "diff_se"])
+
+
+@dataclass(frozen=True)
 class SubmitResult(_Tabular):
     """A written submission (:meth:`Workspace.submit`).
 
@@ -190,7 +221,7 @@ class Workspace(_BaseWorkspace):
 
     It is a :class:`stacker.data.Workspace` (ids, labels, folds, stores), plus
     ``create``, ``make_folds``, ``collect``, ``select``, ``fit_level2``,
-    ``submit`` and ``leaderboard``. Each calls the library function behind
+    ``decide``, ``submit`` and ``leaderboard``. Each calls the library function behind
     the matching CLI command and returns a result with a DataFrame view.
     """
 
@@ -271,6 +302,24 @@ class Workspace(_BaseWorkspace):
         oof = read_matrix(result.output_dir / "oof.parquet", self.labels)
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return Level2Result(result, oof, test, result.scores)
+
+    def decide(self, source: Level2Result | str = SubmitConfig.source, *, rules: tuple[str, ...] = DecideConfig.rules,
+               params: dict | None = None) -> DecideResult:
+        """Compare decision rules on a stage's OOF predictions and write ``<stage>/decide.json`` (as ``stacker decide``).
+
+        Parameters
+        ----------
+        source : Level2Result or str
+            A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
+        rules : tuple of str
+            Registered rule names (``stacker.decide.list_rules()``).
+        params : dict, optional
+            ``{rule: {parameter: value}}``, e.g. ``{"bagged": {"n_bags": 50}}``.
+        """
+        from stacker.decide.stage import decide_stage
+
+        folder = source.source if isinstance(source, Level2Result) else str(source)
+        return DecideResult(decide_stage(self, folder, DecideConfig(rules=tuple(rules), params=dict(params or {}))))
 
     def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.rule,
                name: str | None = None) -> SubmitResult:

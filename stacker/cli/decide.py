@@ -24,7 +24,7 @@ def run(
 ) -> None:
     """Compare decision rules on --from's OOF predictions (each fitted on K-1 folds, scored on the held-out one); write <stage>/decide.json."""
     from stacker.data import Workspace
-    from stacker.decide.stage import decide_stage, rule_rows
+    from stacker.decide.stage import decide_stage, decisions_path, rule_rows
 
     ws = Workspace.load(workspace)
     names = tuple(name.strip() for name in rules.split(",") if name.strip())
@@ -38,5 +38,5 @@ def run(
     for reason in document["not_applicable"].values():
         console.print(f"not applicable: {reason}", highlight=False)
     console.print(f"best out of fold: {document['best']}; a difference within about 2 SE of 0 is noise; "
-                  f"saved {document['path']}", highlight=False)
+                  f"saved {decisions_path(ws, source)}", highlight=False)
 

@@ -24,7 +24,7 @@ HONESTY = ("each rule is fitted on K-1 folds of the stage's OOF predictions and 
 
 
 def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) -> dict:
-    """Compare ``config.rules`` on ``source``'s OOF predictions; write and return ``<source>/decide.json``'s document.
+    """Compare ``config.rules`` on ``source``'s OOF predictions; write ``<source>/decide.json`` and return its document.
 
     Parameters
     ----------
@@ -36,7 +36,7 @@ def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) 
     Returns
     -------
     dict
-        ``source``, ``path`` (of decide.json), ``metric``, ``labels``, ``config``,
+        ``source``, ``metric``, ``labels``, ``config``,
         ``n_folds``, ``best``, ``rules`` (per rule: scores, fold standard error,
         paired difference to the best and its standard error, ``thresholds`` per
         label or ``None``), ``not_applicable`` and ``honesty``; JSON types only.
@@ -46,17 +46,15 @@ def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) 
     result = evaluate_rules(workspace.y, proba, np.asarray(workspace.folds, dtype=np.int64), metric.beta,
                             metric.average, rules=tuple(config.rules), params=config.params,
                             zero_division=ThresholdConfig().zero_division)
-    path = oof_path(workspace, source).parent / DECIDE_FILE
-    document = {"source": source, "path": str(path), "metric": metric.name, "labels": list(workspace.labels),
+    document = {"source": source, "metric": metric.name, "labels": list(workspace.labels),
                 "config": asdict(config), **jsonable(result, workspace.labels), "honesty": HONESTY}
-    _write_json(path, document)
+    _write_json(decisions_path(workspace, source), document)
     return document
 
 
-def load_decisions(workspace, source: str) -> dict | None:
-    """``<source>/decide.json`` as written by :func:`decide_stage`, or None when absent."""
-    path = oof_path(workspace, source).parent / DECIDE_FILE
-    return json.loads(path.read_text()) if path.exists() else None
+def decisions_path(workspace, source: str) -> Path:
+    """``<workspace>/<source>/decide.json`` for a valid ``source`` (level1 or level2/<learner>)."""
+    return oof_path(workspace, source).parent / DECIDE_FILE
 
 
 def rule_rows(document: dict) -> list[list]:
