@@ -18,13 +18,13 @@ import numpy as np
 
 from stacker.config import SubmitConfig
 from stacker.data import Workspace
+from stacker.decide import evaluate_rules, list_rules
 from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
 from stacker.oof.matrix import read_matrix
 from stacker.submission.provenance import model_hashes, provenance, write_provenance
 from stacker.submission.write import format_submission, read_sample, write_submission
-from stacker.decide import evaluate_rules, list_rules
 from stacker.thresholds.stage import oof_path
 
 METHODS = ("greedy", "smooth")  # the rules fit-l2 writes a submission for
