@@ -9,6 +9,7 @@ import typer
 
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import DecideConfig
+from stacker.decide import list_rules
 
 COMMAND = "decide"
 
@@ -17,7 +18,7 @@ def run(
     source: Annotated[str, typer.Option(
         "--from", help="Stage folder holding oof.parquet: level1 or level2/<learner>.")] = "level1",
     rules: Annotated[str, typer.Option(
-        help="Comma-separated decision rules to compare (registered: see the error for an unknown one).")]
+        help=f"Comma-separated decision rules to compare; registered: {', '.join(list_rules())}.")]
         = ",".join(DecideConfig.rules),
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),

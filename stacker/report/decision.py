@@ -57,7 +57,8 @@ def plot_rule_thresholds(proba: np.ndarray, y: np.ndarray, labels: Sequence[str]
             for i, (rule, values) in enumerate(thresholds.items()):
                 t = float(values[j])
                 ax.plot([t], [curve_value(t_exact, f_exact, t)], marker=MARKERS[i % len(MARKERS)],
-                        color=colours[rule], markersize=6, markeredgecolor="white", linestyle="none", label=rule)
+                        color=colours[rule], markersize=max(7.5 - 1.0 * i, 4.0), markeredgecolor="white",
+                        linestyle="none", label=rule)  # later rules drawn smaller, on top: overlaps stay visible
             ax.set_title(label, loc="left", fontsize=8.5)
             ax.set_xlim(0, 1)
             ax.set_ylim(0, 1.02)
