@@ -19,7 +19,7 @@ from stacker.decide.rules import applies_to, create_rule, not_applicable, rule_c
 from stacker.exceptions import ValidationError
 from stacker.progress import track
 from stacker.thresholds import fbeta_score
-from stacker.thresholds.evaluate import _check_folds
+from stacker.thresholds.evaluate import check_folds
 from stacker.thresholds.optimize import check_matrices
 
 
@@ -67,7 +67,7 @@ def evaluate_rules(
         (ndarray (K, n_labels) or ``None``).
     """
     y, p = check_matrices(y_true, proba)
-    fold = _check_folds(folds, len(y))
+    fold = check_folds(folds, len(y))
     params = dict(params or {})
     for name in (*rules, *params):
         rule_class(name)  # unknown names raise, listing the registered ones

@@ -38,6 +38,8 @@ def test_every_rule_keeps_the_contract(name, data):
     assert pred.dtype == np.uint8 and pred.shape == (50, 4) and set(np.unique(pred)) <= {0, 1}
     again = create_rule(name).fit(p, y).predict(p[:50])
     np.testing.assert_array_equal(pred, again)  # deterministic
+    counts = rule.predict(p).sum(axis=0)  # every label decided, both ways, where the probabilities separate it
+    assert ((counts > 0) & (counts < len(p))).all(), counts
     if rule.uses_thresholds:  # every label has a decision: a finite threshold, applied as p >= t
         assert rule.thresholds_.shape == (4,) and np.isfinite(rule.thresholds_).all()
         np.testing.assert_array_equal(pred, apply_thresholds(p[:50], rule.thresholds_))
