@@ -8,6 +8,7 @@ stacker.write_run("comp/runs/resnet50_s0", oof=oof_probs, test=test_probs, arch=
 ws.collect("comp/runs")
 sel = ws.select(beam=5, per_label=3)
 l2 = ws.fit_level2("lightgbm", features="all-labels")
+ws.decide(l2, rules=("greedy", "smooth", "expected-f"))   # each rule fitted on K-1 folds, scored on the held-out one
 sub = ws.submit(l2, rule="smooth")
 ws.leaderboard()
 ```
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from stacker.config import CollectConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig
+from stacker.config import CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig
 from stacker.data.workspace import Workspace as _BaseWorkspace
 from stacker.exceptions import ValidationError, WorkspaceError
 from stacker.oof.writer import write_run
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from stacker.oof.collect import CollectReport
     from stacker.submission.submit import SubmissionResult
 
-__all__ = ["CollectResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
+__all__ = ["CollectResult", "DecideResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
 
 
 class _Tabular(ABC):
@@ -156,6 +157,36 @@ class Level2Result(_Tabular):
 
 
 @dataclass(frozen=True)
+class DecideResult(_Tabular):
+    """Decision rules of a stage compared out of fold (:meth:`Workspace.decide`).
+
+    Attributes
+    ----------
+    document : dict
+        What ``<stage>/decide.json`` holds: ``best``, ``rules`` (per rule its
+        scores and, for threshold rules, thresholds per label), ``not_applicable``.
+    """
+
+    document: dict
+
+    @property
+    def best(self) -> str:
+        """The rule with the highest out-of-fold score."""
+        return self.document["best"]
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per rule, best first: DataFrame of shape (n_rules, 5).
+
+        Columns: ``rule``, ``out_of_fold``, ``fold_se``, ``diff_vs_best``, ``diff_se``
+        (mean paired per-fold difference to the best rule and its standard error).
+        """
+        from stacker.decide.stage import rule_rows
+
+        return pd.DataFrame(rule_rows(self.document),
+                            columns=["rule", "out_of_fold", "fold_se", "diff_vs_best", "diff_se"])
+
+
+@dataclass(frozen=True)
 class SubmitResult(_Tabular):
     """A written submission (:meth:`Workspace.submit`).
 
@@ -191,7 +222,7 @@ class Workspace(_BaseWorkspace):
 
     It is a :class:`stacker.data.Workspace` (ids, labels, folds, stores), plus
     ``create``, ``make_folds``, ``collect``, ``select``, ``fit_level2``,
-    ``submit`` and ``leaderboard``. Each calls the library function behind
+    ``decide``, ``submit`` and ``leaderboard``. Each calls the library function behind
     the matching CLI command and returns a result with a DataFrame view.
     """
 
@@ -273,16 +304,34 @@ class Workspace(_BaseWorkspace):
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return Level2Result(result, oof, test, result.scores)
 
-    def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.thresholds,
+    def decide(self, source: Level2Result | str = SubmitConfig.source, *, rules: tuple[str, ...] = DecideConfig.rules,
+               params: dict | None = None) -> DecideResult:
+        """Compare decision rules on a stage's OOF predictions and write ``<stage>/decide.json`` (as ``stacker decide``).
+
+        Parameters
+        ----------
+        source : Level2Result or str
+            A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
+        rules : tuple of str
+            Registered rule names (``stacker.decide.list_rules()``).
+        params : dict, optional
+            ``{rule: {parameter: value}}``, e.g. ``{"bagged": {"n_bags": 50}}``.
+        """
+        from stacker.decide.stage import decide_stage
+
+        folder = source.source if isinstance(source, Level2Result) else str(source)
+        return DecideResult(decide_stage(self, folder, DecideConfig(rules=tuple(rules), params=dict(params or {}))))
+
+    def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.rule,
                name: str | None = None, best: bool = False) -> SubmitResult:
-        """Threshold a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
+        """Decide a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
 
         Parameters
         ----------
         source : Level2Result or str
             A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
         rule : str
-            Threshold method, ``"greedy"`` or ``"smooth"``.
+            Decision rule: ``"greedy"``, ``"smooth"``, ``"expected-f"``, ... (``stacker.decide.list_rules()``).
         name : str, optional
             File stem; by default ``l1-<rule>`` or ``l2-<learner>-<rule>`` (``best`` with ``best=True``).
         best : bool, default False
@@ -292,26 +341,27 @@ class Workspace(_BaseWorkspace):
         from stacker.submission.submit import submit
 
         folder = source.source if isinstance(source, Level2Result) else str(source)
-        result = submit(self, SubmitConfig(source=folder, thresholds=rule, name=name, best=best))
+        result = submit(self, SubmitConfig(source=folder, rule=rule, name=name, best=best))
         frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
         return SubmitResult(result, frame)
 
     def stages(self) -> pd.DataFrame:
-        """Every stage folder with each threshold method, scored out of fold, best first (``stacker stages``).
+        """Every stage folder with each decision rule, scored out of fold, best first (``stacker stages``).
 
         Returns
         -------
-        DataFrame of shape (n_stages * 2, 4 + n_folds)
-            Columns ``stage``, ``thresholds``, ``cv`` (thresholds fitted on K-1
-            folds, scored on the held-out one), ``se`` (fold-to-fold standard
-            error) and ``fold <k>`` per fold. ``frame.attrs["choice"]`` is the
+        DataFrame of shape (n_stages * n_rules, 4 + n_folds)
+            Columns ``stage``, ``rule`` (greedy, smooth and, for a per-sample
+            metric, expected-f), ``cv`` (the rule fitted on K-1 folds, scored on
+            the held-out one), ``se`` (fold-to-fold standard error) and
+            ``fold <k>`` per fold. ``frame.attrs["choice"]`` is the
             one-line verdict of :func:`~stacker.submission.stages.choose_best`.
         """
         from stacker.submission.stages import choose_best, score_stages, stage_fold_sizes
 
         candidates = score_stages(self)
         choice = choose_best(candidates, stage_fold_sizes(self))
-        frame = pd.DataFrame([{"stage": c.source, "thresholds": c.method, "cv": c.out_of_fold, "se": c.standard_error,
+        frame = pd.DataFrame([{"stage": c.source, "rule": c.method, "cv": c.out_of_fold, "se": c.standard_error,
                                **{f"fold {k}": s for k, s in enumerate(c.fold_scores)}} for c in candidates])
         frame = frame.sort_values("cv", ascending=False, kind="stable").reset_index(drop=True)
         frame.attrs["choice"] = choice.summary()

@@ -214,21 +214,37 @@ class ThresholdConfig:
 
 
 @dataclass(frozen=True)
+class DecideConfig:
+    """``stacker decide``: decision rules of a stage, each fitted on K-1 folds and scored on the held-out one.
+
+    ``rules``: registered rule names (``stacker.decide.list_rules()``) to
+    compare; a rule that does not optimise the workspace metric's average is
+    reported as not applicable. ``params``: ``{rule: {parameter: value}}``
+    overriding a rule's own defaults (e.g. ``{"bagged": {"n_bags": 50}}``).
+    """
+
+    rules: tuple[str, ...] = ("greedy", "smooth", "prevalence", "bagged", "expected-f", "expected-f-calibrated")
+    params: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class SubmitConfig:
-    """``stacker submit``: threshold a stage's predictions into a submission CSV + provenance JSON.
+    """``stacker submit``: a stage's predictions decided into a submission CSV + provenance JSON.
 
     ``source``: the stage folder holding ``oof.parquet`` and ``test.parquet``,
     relative to the workspace (``level1`` or ``level2/<learner>``).
-    ``thresholds``: ``greedy`` or ``smooth``. ``name``: file stem under
-    ``submissions/``; by default ``l1-<method>`` or ``l2-<learner>-<method>``.
-    ``best``: ignore ``source`` and ``thresholds`` and submit (as
-    ``submissions/best.csv`` unless ``name`` is given) the stage and method with
-    the best out-of-fold score (``stacker.submission.stages``); the
-    provenance records the comparison, its noise and the optimism of the choice.
+    ``rule``: a decision rule (``greedy``, ``smooth``, ``expected-f``, ...; see
+    ``stacker decide``), fitted on all OOF rows with its default parameters.
+    ``name``: file stem under ``submissions/``; by default ``l1-<rule>`` or
+    ``l2-<learner>-<rule>``.
+    ``best``: ignore ``source`` and ``rule`` and submit (as
+    ``submissions/best.csv`` unless ``name`` is given) the stage and rule with
+    the best out-of-fold score (``stacker.submission.stages``); the provenance
+    records the comparison, its noise and the optimism of the choice.
     """
 
     source: str = "level1"
-    thresholds: str = "greedy"
+    rule: str = "greedy"
     name: str | None = None
     best: bool = False
 

@@ -10,7 +10,7 @@ COMMAND = "stages"
 
 
 def run(json_output: JsonOption = False, workspace: WorkspaceOption = Path(".")) -> None:
-    """Score every stage (level1, level2/*) out of fold with greedy and smooth thresholds; best first."""
+    """Score every stage (level1, level2/*) out of fold with each decision rule (greedy, smooth, expected-f); best first."""
     from stacker.data import Workspace
     from stacker.submission.stages import choose_best, score_stages, stage_fold_sizes
 
@@ -29,5 +29,5 @@ def print_stage_table(candidates, metric: str) -> None:
     ranked = sorted(enumerate(candidates), key=lambda ic: (-ic[1].out_of_fold, ic[0]))
     rows = [[c.source, c.method, c.out_of_fold, c.standard_error, " ".join(f"{s:.3f}" for s in c.fold_scores)]
             for _, c in ranked]
-    print_table(f"stages by honest CV {metric} (thresholds fitted on K-1 folds, scored on the held-out one)",
-                ["stage", "thresholds", "CV", "± SE", "per fold"], rows)
+    print_table(f"stages by honest CV {metric} (each rule fitted on K-1 folds, scored on the held-out one)",
+                ["stage", "rule", "CV", "± SE", "per fold"], rows)

@@ -7,8 +7,9 @@ Steps (each one library call; nothing here re-implements a stage):
    architectures, two seeds of one, two image variants) and scikit-learn /
    LightGBM models written as plain CSV run folders;
 3. ``oof-collect``, ``select``, ``fit-l2`` for each learner (with its two
-   submissions), ``submit --best`` (the stage with the best honest CV score,
-   with its margin and the optimism of choosing), ``report``;
+   submissions), ``decide`` for each stage, ``submit --best`` (the stage and
+   decision rule with the best honest CV score, with its margin and the
+   optimism of choosing), ``report``;
 4. the honest CV score of each stage, with its fold-to-fold standard error.
 
 Progress goes to the ``stacker.demo`` logger (one record per step and per CNN fold).
@@ -140,7 +141,8 @@ def _level0(workspace: Workspace, config: DemoConfig, seconds: dict[str, float])
 
 
 def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) -> DemoResult:
-    """Collect, select, fit level 2 per learner (with submissions), report, and score each stage."""
+    """Collect, select, fit level 2 per learner (with submissions), compare decision rules, report, score each stage."""
+    from stacker.decide.stage import decide_stage
     from stacker.level1 import run_selection
     from stacker.oof import collect_runs
     from stacker.report import build_report
@@ -159,7 +161,10 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
                           jobs=config.jobs, seed=config.seed)
             outcome = fit_l2_and_submit(workspace, l2)
             submissions += [s.csv for s in outcome.submissions]
-    with _step("submit --best: the stage with the best honest CV score", seconds, "submit --best"):
+    with _step("decide: decision rules of each stage, out of fold", seconds, "decide"):
+        for source in (cfg.LEVEL1_DIR, *(f"{cfg.LEVEL2_DIR}/{learner}" for learner in config.learners)):
+            decide_stage(workspace, source)
+    with _step("submit --best: the stage and rule with the best honest CV score", seconds, "submit --best"):
         best = submit(workspace, cfg.SubmitConfig(best=True))
         submissions.append(best.csv)
     with _step("report", seconds, "report"):

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from stacker.data.metric import MetricSpec
+from stacker.decide.evaluate import standard_error
 from stacker.thresholds import apply_thresholds, best_fbeta, evaluate_thresholds, fbeta_score
 
 METHODS = ("greedy", "smooth")
@@ -39,12 +40,6 @@ def best_single_out_of_fold(Y: np.ndarray, candidate_oof: np.ndarray, folds: np.
         choice = best_single_models(Y[~rows], candidate_oof[:, ~rows], beta)
         out[rows] = pick_columns(candidate_oof[:, rows], choice)
     return out
-
-
-def standard_error(values) -> float:
-    """Standard error of the mean of ``values`` (fold scores): sample std / sqrt(n); 0 for fewer than two."""
-    values = np.asarray(values, dtype=np.float64)
-    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
 
 
 def pick_columns(candidate: np.ndarray, choice: np.ndarray) -> np.ndarray:

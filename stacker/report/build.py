@@ -11,6 +11,7 @@ model similarity       OOF store, >= 2 models                      ``stacker oof
 selection trace        ``level1/selection.json``                   ``stacker select``
 probability histograms ``level1/oof.parquet``, ``level2/*/oof``    ``stacker select`` / ``fit-l2``
 threshold curves       the final stage's OOF                       ``stacker select`` / ``fit-l2``
+decision rules         ``<stage>/decide.json`` and that stage's OOF ``stacker decide``
 CV summary             ``level2/*/scores.json``, ``submissions/``  ``stacker fit-l2``
 =====================  ==========================================  =======================
 """
@@ -47,15 +48,20 @@ log = logging.getLogger(__name__)
 INDEX = "index.html"
 SINGLE_RUN = "best single run"
 _DEFAULT = ReportConfig()
-FIGURES = ("leaderboard.png", "similarity.png", "trace.png", "histograms.png", "curves.png", "cv_summary.png")
+FIGURES = ("leaderboard.png", "similarity.png", "trace.png", "histograms.png", "curves.png", "decision.png",
+           "cv_summary.png")
 
 
 @dataclass(frozen=True)
 class Stage:
-    """OOF predictions of one stage (level-1 average or a level-2 learner), shape (n_train, n_labels)."""
+    """OOF predictions of one stage (level-1 average or a level-2 learner), shape (n_train, n_labels).
+
+    ``folder``: where the stage's files are (``level1`` or ``level2/<learner>``).
+    """
 
     name: str
     oof: np.ndarray
+    folder: Path | None = None
 
 
 @dataclass
@@ -82,7 +88,7 @@ def build_report(workspace: Workspace, config: ReportConfig = _DEFAULT) -> Path:
     for name in FIGURES:
         (out / name).unlink(missing_ok=True)
     ctx = _Context(workspace, config, out, _summary(workspace, config))
-    builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _cv_summary)
+    builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _decision, _cv_summary)
     sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
     page = render_page(
         title="stacker report", subtitle=_subtitle(workspace), cards=_cards(ctx), sections=sections,
@@ -200,9 +206,10 @@ def _read_final_stage(ctx: _Context) -> Stage | None:
         stage, _, _ = ctx.summary.best_stage()
         if stage.startswith("level-2 "):
             learner = stage.removeprefix("level-2 ")
-            return Stage(stage, read_matrix(ws.level2_dir / learner / STAGE_OOF_FILE, ws.labels))
+            folder = ws.level2_dir / learner
+            return Stage(stage, read_matrix(folder / STAGE_OOF_FILE, ws.labels), folder)
     if (ws.level1_dir / STAGE_OOF_FILE).exists():
-        return Stage("level-1", read_matrix(ws.level1_dir / STAGE_OOF_FILE, ws.labels))
+        return Stage("level-1", read_matrix(ws.level1_dir / STAGE_OOF_FILE, ws.labels), ws.level1_dir)
     return None
 
 
@@ -247,6 +254,40 @@ def _curves(ctx: _Context) -> Section:
     return Section(key, title, f"{intro} Stage shown: {stage.name}.", images=["curves.png"])
 
 
+def _decision(ctx: _Context) -> Section:
+    title, key = "Decision rules", "decision"
+    intro = ("How probabilities become tag sets: each rule fitted on K-1 folds and scored on the held-out one "
+             "(pooled), with the folds' standard error and the mean paired per-fold difference to the best rule; "
+             "a difference within about two standard errors is noise. Below: each label's exact F-beta against its "
+             "threshold with every threshold rule's choice (fitted on all rows) marked; per-sample rules "
+             "(expected-f) have no threshold.")
+    from stacker.decide.stage import rule_rows
+    from stacker.oof.matrix import read_matrix
+    from stacker.report.decision import find_decisions, plot_rule_thresholds, threshold_rules
+
+    ws, final = ctx.workspace, _final_stage(ctx)
+    stage_dirs = [ws.level1_dir, *sorted(p for p in ws.level2_dir.glob("*") if p.is_dir())]
+    path = find_decisions(stage_dirs, final.folder if final is not None else None)
+    if path is None:
+        source = "level1" if final is None or final.folder is None else final.folder.relative_to(ws.root).as_posix()
+        return Section(key, title, intro, missing=f"No rule comparison yet: run `stacker decide --from {source}`.")
+    document = json.loads(path.read_text())
+    oof_file = path.parent / STAGE_OOF_FILE
+    stale = " It is older than the stage's oof.parquet: re-run `stacker decide`." if (
+        oof_file.stat().st_mtime > path.stat().st_mtime) else ""
+    thresholds = threshold_rules(document)
+    images = []
+    if thresholds:
+        plot_rule_thresholds(read_matrix(oof_file, ws.labels), ws.y, ws.labels, ctx.out / "decision.png",
+                             beta=ws.metric.beta, thresholds=thresholds, dpi=ctx.config.dpi)
+        images = ["decision.png"]
+    table = Table(["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"], rule_rows(document),
+                  caption=f"{document['source']}: {document['metric']}, best {document['best']}")
+    notes = "".join(f" Not applicable: {reason}." for reason in document.get("not_applicable", {}).values())
+    return Section(key, title, f"{intro} Stage shown: {document['source']}.{stale}{notes}", images=images,
+                   tables=[table])
+
+
 def _cv_summary(ctx: _Context) -> Section:
     title, key = "CV summary", "cv"
     intro = ("Honest out-of-fold scores: thresholds fitted on K-1 folds and scored on the held-out fold; level-2 fits "
@@ -272,10 +313,11 @@ def _submissions(ctx: _Context) -> list[Table]:
     for path in sorted(ctx.workspace.submissions_dir.glob("*.json")):
         try:
             document = json.loads(path.read_text())
-            rows.append([f"submissions/{document['csv']}", document["source"], document["thresholds_method"],
+            rule = document["rule"] if "rule" in document else document["thresholds_method"]  # older files
+            rows.append([f"submissions/{document['csv']}", document["source"], rule,
                          float(document["cv_f2"])])
         except (json.JSONDecodeError, KeyError, TypeError, UnicodeDecodeError) as e:
             log.warning("skipping %s in the report: not a submission provenance file (%s)", path, e)
     if not rows:
         return []
-    return [Table(["submission", "from", "thresholds", "CV score"], rows, caption="submissions and their CV score")]
+    return [Table(["submission", "from", "rule", "CV score"], rows, caption="submissions and their CV score")]

@@ -28,5 +28,5 @@ def fit_l2_and_submit(workspace: Workspace, config: L2Config = L2Config()) -> Fi
     """Run :func:`~stacker.level2.fit_level2`, then write ``l2-<learner>-<method>`` for each method."""
     result = fit_level2(workspace, config)
     source = f"{workspace.level2_dir.name}/{config.learner}"
-    submissions = [submit(workspace, SubmitConfig(source=source, thresholds=method)) for method in METHODS]
+    submissions = [submit(workspace, SubmitConfig(source=source, rule=method)) for method in METHODS]
     return FitL2Outcome(level2=result, submissions=submissions)

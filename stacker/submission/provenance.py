@@ -1,11 +1,13 @@
 """The provenance JSON beside every submission CSV (``<name>.json``): how the file was made.
 
 Keys: ``name``, ``csv``, ``created`` (UTC), ``source`` (stage folder),
-``thresholds_method``, ``metric``, ``cv_f2`` (the honest out-of-fold F-beta of
-exactly this file's pipeline: thresholds fitted on K-1 folds, scored on the
-held-out fold, all folds pooled; named ``cv_f2`` whatever the beta, with
-``metric`` saying which), ``cv`` (in-sample and per-fold scores), ``thresholds``
-(per label, fitted on all rows, applied to the test set), ``models`` (level-1
+``rule`` (the decision rule, see :mod:`stacker.decide`) and ``rule_params``,
+``metric``, ``cv_f2`` (the honest out-of-fold F-beta of exactly this file's
+pipeline: the rule fitted on K-1 folds, scored on the held-out fold, all folds
+pooled; named ``cv_f2`` whatever the beta, with ``metric`` saying which),
+``cv`` (in-sample and per-fold scores, and the folds' standard error),
+``thresholds`` (per label, fitted on all rows, applied to the test set; ``null``
+for a per-sample rule such as ``expected-f``), ``models`` (level-1
 candidates used, each with its content hash and its members' OOF-store hashes),
 ``selection`` (the level-1 selection), ``learner`` (level 2: name, params,
 features; ``null`` for the level-1 average), ``stage_scores`` (level 2: the
@@ -57,24 +59,27 @@ def model_hashes(workspace: Workspace, names: list[str]) -> dict[str, dict]:
     return hashes
 
 
-def provenance(*, name: str, csv: Path, source: str, method: str, metric: str, evaluation: dict,
+def provenance(*, name: str, csv: Path, source: str, rule: str, metric: str, evaluation: dict,
                labels: list[str], selection: dict, models: dict, learner: dict | None, stage_scores: dict | None,
                honesty: str) -> dict:
-    """The provenance document; ``evaluation`` is one method's ``evaluate_thresholds`` result."""
+    """The provenance document; ``evaluation`` is one rule's :func:`~stacker.decide.evaluate_rules` result."""
+    thresholds = evaluation["thresholds"]
     return {
         "name": name,
         "csv": csv.name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "source": source,
-        "thresholds_method": method,
+        "rule": rule,
+        "rule_params": evaluation["params"],
         "metric": metric,
         "cv_f2": float(evaluation["out_of_fold"]),
         "cv": {
             "out_of_fold": float(evaluation["out_of_fold"]),
             "in_sample": float(evaluation["in_sample"]),
             "fold_scores": [float(s) for s in evaluation["fold_scores"]],
+            "fold_se": float(evaluation["fold_se"]),
         },
-        "thresholds": {label: float(t) for label, t in zip(labels, evaluation["thresholds"])},
+        "thresholds": None if thresholds is None else {label: float(t) for label, t in zip(labels, thresholds)},
         "models": models,
         "selection": selection,
         "learner": learner,

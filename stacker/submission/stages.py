@@ -1,10 +1,11 @@
 """Every stage of a workspace with its honest CV score, and the honest choice of what to submit.
 
 A *stage* is a folder holding ``oof.parquet`` and ``test.parquet``: ``level1``
-and each ``level2/<learner>``. A *candidate* is a stage with a threshold method
-(``greedy`` or ``smooth``): what one submission would be. Each candidate is
-scored out of fold (thresholds fitted on K-1 folds, scored on the held-out
-one), with its per-fold scores and their standard error.
+and each ``level2/<learner>``. A *candidate* is a stage with a decision rule
+(``greedy`` and ``smooth`` thresholds, and ``expected-f`` where the metric is
+per-sample): what one submission would be. Each candidate is scored out of
+fold by :func:`stacker.decide.evaluate_rules` (the rule fitted on K-1 folds,
+scored on the held-out one), with its per-fold scores and their standard error.
 
 Choosing the best of many candidates by the same CV scores is itself a
 selection, so its score is optimistic. :func:`choose_best` measures that the
@@ -24,24 +25,26 @@ from pathlib import Path
 import numpy as np
 
 from stacker.config import LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.decide.evaluate import evaluate_rules, standard_error
+from stacker.decide.rules import applies_to
 from stacker.exceptions import SubmissionError
-from stacker.level2.summary import standard_error
-from stacker.thresholds import evaluate_thresholds
 
-METHODS = ("greedy", "smooth")
+# The rules every stage is scored with when choosing what to submit (those that apply to the metric).
+CHOICE_RULES = ("greedy", "smooth", "expected-f")
 # A margin counts as beyond the noise when it exceeds this many paired standard errors (about 95%, one-sided).
 NOISE_SE = 2.0
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One stage with one threshold method, scored out of fold.
+    """One stage with one decision rule, scored out of fold.
 
     Attributes
     ----------
     source : str
         Stage folder relative to the workspace (``level1``, ``level2/<learner>``).
     method : str
+        The decision rule (``greedy``, ``smooth``, ``expected-f``).
     out_of_fold : float
         Held-out predictions of every fold pooled, scored once.
     fold_scores : ndarray of shape (n_folds,)
@@ -98,7 +101,7 @@ class Choice:
     def summary(self) -> str:
         """One line: what was chosen, by how much, and whether that is beyond the noise."""
         best = self.best
-        line = f"best: {best.source} with {best.method} thresholds, CV {best.out_of_fold:.4f} ± {best.standard_error:.4f}"
+        line = f"best: {best.source} with rule {best.method}, CV {best.out_of_fold:.4f} ± {best.standard_error:.4f}"
         if self.runner_up is None:
             return line + " (the only stage)"
         verdict = "beyond the noise" if self.beyond_noise else "within the noise"
@@ -129,8 +132,11 @@ def stage_sources(workspace) -> list[str]:
             if (f / STAGE_OOF_FILE).exists() and (f / STAGE_TEST_FILE).exists()]
 
 
-def score_stages(workspace, sources: list[str] | None = None) -> list[Candidate]:
-    """Every (stage, method) candidate scored out of fold on the workspace folds and metric."""
+def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, ...] = CHOICE_RULES) -> list[Candidate]:
+    """Every (stage, rule) candidate scored out of fold on the workspace folds and metric.
+
+    Rules that do not apply to the workspace metric (``expected-f`` is per-sample) are left out.
+    """
     from stacker.oof.matrix import read_matrix
 
     sources = stage_sources(workspace) if sources is None else sources
@@ -138,11 +144,12 @@ def score_stages(workspace, sources: list[str] | None = None) -> list[Candidate]
         raise SubmissionError(f"no stage in {workspace.root} has oof.parquet and test.parquet; run 'stacker select' "
                               f"(and 'stacker fit-l2') first")
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
+    rules = tuple(r for r in rules if applies_to(r, metric.average))
     candidates = []
     for source in sources:
         oof = read_matrix(Path(workspace.root) / source / STAGE_OOF_FILE, workspace.labels)
-        evaluation = evaluate_thresholds(workspace.y, oof, folds, metric.beta, metric.average, methods=METHODS)
-        for method, result in evaluation["methods"].items():
+        evaluation = evaluate_rules(workspace.y, oof, folds, metric.beta, metric.average, rules=rules)
+        for method, result in evaluation["rules"].items():
             candidates.append(Candidate(source, method, float(result["out_of_fold"]),
                                         np.asarray(result["fold_scores"], dtype=np.float64)))
     return candidates

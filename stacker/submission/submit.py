@@ -1,9 +1,10 @@
-"""``submit``: threshold a stage's predictions into a submission CSV and its provenance JSON.
+"""``submit``: decide a stage's predictions into a submission CSV and its provenance JSON.
 
 The stage folder (``level1`` or ``level2/<learner>``) holds ``oof.parquet`` and
-``test.parquet``. Thresholds are fitted on the whole OOF matrix and applied to
-the test matrix; the same procedure run fold by fold (fitted on K-1 folds,
-scored on the held-out one) gives the file's ``cv_f2``.
+``test.parquet``. The decision rule (per-label thresholds, ``expected-f``, ...;
+see :mod:`stacker.decide`) is fitted on the whole OOF matrix and decides the
+test matrix; the same procedure run fold by fold (fitted on K-1 folds, scored
+on the held-out one) gives the file's ``cv_f2``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numpy as np
 
 from stacker.config import SubmitConfig
 from stacker.data import Workspace
+from stacker.decide import evaluate_rules, list_rules
 from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
@@ -24,25 +26,25 @@ from stacker.oof.matrix import read_matrix
 from stacker.submission.provenance import model_hashes, provenance, write_provenance
 from stacker.submission.stages import Choice, choose_best, score_stages, stage_fold_sizes
 from stacker.submission.write import format_submission, read_sample, write_submission
-from stacker.thresholds import apply_thresholds, evaluate_thresholds
 from stacker.thresholds.stage import oof_path
 
-METHODS = ("greedy", "smooth")
+METHODS = ("greedy", "smooth")  # the rules fit-l2 writes a submission for
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
 @dataclass(frozen=True)
 class SubmissionResult:
-    """A written submission: its files, thresholds method, honest out-of-fold score and stage.
+    """A written submission: its files, decision rule (``method``), honest out-of-fold score and stage.
 
-    ``choice`` is the comparison behind ``--best`` (None otherwise).
+    ``thresholds``: (n_labels,) for a per-label threshold rule, None for a per-sample rule.
+    ``choice``: the comparison behind ``--best`` (None otherwise).
     """
 
     csv: Path
     provenance: Path
     method: str
     cv_f2: float
-    thresholds: np.ndarray
+    thresholds: np.ndarray | None
     source: str = "level1"
     choice: Choice | None = None
 
@@ -62,31 +64,31 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
 
     Everything is read and checked before anything is written; the CSV and
     the JSON are each written atomically. With ``config.best`` the stage and
-    method are chosen by :func:`~stacker.submission.stages.choose_best`.
+    rule are chosen by :func:`~stacker.submission.stages.choose_best`.
     """
     choice = None
     if config.best:
         choice = choose_best(score_stages(workspace), stage_fold_sizes(workspace))
-        config = replace(config, source=choice.best.source, thresholds=choice.best.method)
-    if config.thresholds not in METHODS:
-        raise SubmissionError(f"unknown thresholds method {config.thresholds!r}; choose one of: {', '.join(METHODS)}")
+        config = replace(config, source=choice.best.source, rule=choice.best.method)
+    if config.rule not in list_rules():
+        raise SubmissionError(f"unknown decision rule {config.rule!r}; choose one of: {', '.join(list_rules())}")
     oof, test = _read_stage(workspace, config.source)
-    name = config.name or ("best" if config.best else default_name(config.source, config.thresholds))
+    name = config.name or ("best" if config.best else default_name(config.source, config.rule))
     if not _NAME.match(name):
         raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ + -)")
     metric = workspace.metric
-    evaluation = evaluate_thresholds(
-        workspace.y, oof, workspace.folds.astype(np.int64), metric.beta, metric.average, methods=(config.thresholds,)
-    )["methods"][config.thresholds]
+    evaluation = evaluate_rules(
+        workspace.y, oof, workspace.folds.astype(np.int64), metric.beta, metric.average, rules=(config.rule,)
+    )["rules"][config.rule]
     sample = read_sample(workspace.root / workspace.config.test, workspace.config.id_column)
-    frame = format_submission(sample, apply_thresholds(test, evaluation["thresholds"]), workspace.labels,
+    frame = format_submission(sample, evaluation["rule"].predict(test), workspace.labels,
                               id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)
     csv = workspace.submissions_dir / f"{name}.csv"
     document = _provenance(workspace, config, name, csv, evaluation)
     document["choice"] = None if choice is None else choice.to_dict()
     write_submission(csv, frame)
     json_path = write_provenance(csv.with_suffix(".json"), document)
-    return SubmissionResult(csv, json_path, config.thresholds, document["cv_f2"], evaluation["thresholds"],
+    return SubmissionResult(csv, json_path, config.rule, document["cv_f2"], evaluation["thresholds"],
                             config.source, choice)
 
 
@@ -96,7 +98,7 @@ def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path
     selection = load_selection(workspace)
     used = sorted({m for models in selection_models(selection, workspace.labels).values() for m in models})
     return provenance(
-        name=name, csv=csv, source=config.source, method=config.thresholds, metric=workspace.metric.name,
+        name=name, csv=csv, source=config.source, rule=config.rule, metric=workspace.metric.name,
         evaluation=evaluation, labels=workspace.labels, selection=selection,
         models=model_hashes(workspace, used), learner=_learner(workspace, config.source),
         stage_scores=_stage_scores(workspace, config.source), honesty=HONESTY,

@@ -62,7 +62,7 @@ def evaluate_thresholds(
         ``fold_thresholds`` (ndarray (n_folds, n_labels)).
     """
     y, p = check_matrices(y_true, proba)
-    fold = _check_folds(folds, len(y))
+    fold = check_folds(folds, len(y))
     for method in methods:
         check_choice(method, METHODS, "method")
     options = dict(bandwidth=bandwidth, max_sweeps=max_sweeps, zero_division=zero_division)
@@ -94,7 +94,8 @@ def _score(y, pred, beta, average, options) -> float:
     return fbeta_score(y, pred, beta=beta, average=average, zero_division=options["zero_division"])
 
 
-def _check_folds(folds, n: int) -> np.ndarray:
+def check_folds(folds, n: int) -> np.ndarray:
+    """``folds`` as a 1-D integer array of length ``n`` naming at least two distinct folds."""
     fold = np.asarray(folds)
     if fold.ndim != 1 or fold.dtype.kind not in "iu":
         raise ValidationError(

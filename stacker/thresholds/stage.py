@@ -38,18 +38,25 @@ def evaluate_stage(workspace, source: str, config: ThresholdConfig = ThresholdCo
         ``source``, ``path``, ``labels`` and ``config``.
     """
     path = oof_path(workspace, source)
-    proba = _read(path, workspace.labels)
-    if len(proba) != len(workspace.train_ids):
-        raise ValidationError(
-            f"{path} has {len(proba)} rows but the workspace has {len(workspace.train_ids)} train ids; "
-            f"re-run the stage that wrote it for this workspace"
-        )
+    proba = read_stage_oof(workspace, source)
     metric = workspace.metric
     result = evaluate_thresholds(
         workspace.y, proba, np.asarray(workspace.folds, dtype=np.int64), metric.beta, metric.average,
         bandwidth=config.bandwidth, max_sweeps=config.max_sweeps, zero_division=config.zero_division,
     )
     return {"source": source, "path": str(path), "labels": list(workspace.labels), "config": asdict(config), **result}
+
+
+def read_stage_oof(workspace, source: str) -> np.ndarray:
+    """OOF probabilities of ``source`` (level1 or level2/<learner>): float64 (n_train, n_labels), workspace order."""
+    path = oof_path(workspace, source)
+    proba = _read(path, workspace.labels)
+    if len(proba) != len(workspace.train_ids):
+        raise ValidationError(
+            f"{path} has {len(proba)} rows but the workspace has {len(workspace.train_ids)} train ids; "
+            f"re-run the stage that wrote it for this workspace"
+        )
+    return proba
 
 
 def oof_path(workspace, source: str):

@@ -19,7 +19,8 @@ from stacker.oof import read_run
 SKILLS = (0.5, 1.0, 1.5, 2.0)
 STAGE_FILES = ["folds.csv", "level1/oof.parquet", "level1/test.parquet", "level2/logistic/oof.parquet",
                "level2/logistic/test.parquet", "submissions/l2-logistic-greedy.csv",
-               "submissions/l2-logistic-smooth.csv", "submissions/l1-smooth.csv"]
+               "submissions/l2-logistic-smooth.csv", "submissions/l1-smooth.csv", "level2/logistic/decide.json",
+               "submissions/l2-logistic-expected-f.csv"]
 
 
 def _cli_workspace(root):
@@ -36,6 +37,8 @@ def _cli_pipeline(root):
     assert main(["select", *w, "--beam", "2", "--per-label", "2", "--jobs", "1"]) == 0
     assert main(["fit-l2", *w, "--learner", "logistic", "--features", "all-labels"]) == 0
     assert main(["submit", *w, "--from", "level1", "--thresholds", "smooth"]) == 0
+    assert main(["decide", *w, "--from", "level2/logistic", "--rules", "greedy,expected-f,prevalence"]) == 0
+    assert main(["submit", *w, "--from", "level2/logistic", "--rule", "expected-f"]) == 0
     return ws
 
 
@@ -51,7 +54,9 @@ def _api_pipeline(root, cli_ws):
     sel = ws.select(beam=2, per_label=2, jobs=1)
     l2 = ws.fit_level2("logistic", features="all-labels")
     subs = [ws.submit(l2, rule="greedy"), ws.submit(l2, rule="smooth"), ws.submit("level1", rule="smooth")]
-    return ws, folds, collected, sel, l2, subs
+    decided = ws.decide(l2, rules=("greedy", "expected-f", "prevalence"))
+    subs.append(ws.submit(l2, rule="expected-f"))
+    return ws, folds, collected, sel, l2, subs, decided
 
 
 @pytest.fixture
@@ -62,7 +67,7 @@ def both(tmp_path, capsys):
 
 
 def test_api_pipeline_writes_the_same_files_and_scores_as_the_cli(both):
-    cli_ws, (ws, folds, collected, sel, l2, subs) = both
+    cli_ws, (ws, folds, collected, sel, l2, subs, decided) = both
     for relative in STAGE_FILES:
         assert (ws.root / relative).read_bytes() == (cli_ws.root / relative).read_bytes(), relative
     for name in ("selection.json",):
@@ -77,7 +82,7 @@ def test_api_pipeline_writes_the_same_files_and_scores_as_the_cli(both):
 
 
 def test_results_have_dataframe_views_and_arrays_of_the_stated_shapes(both):
-    cli_ws, (ws, folds, collected, sel, l2, subs) = both
+    cli_ws, (ws, folds, collected, sel, l2, subs, decided) = both
     assert collected.ok and collected.table.to_dict("list") == {
         "run": ["m0", "m1", "m2", "m3"], "outcome": ["added"] * 4, "reason": [""] * 4}
     assert list(sel.table.columns) == ["label", "models", "score", "threshold", "held_out"]  # nested by default
@@ -88,7 +93,10 @@ def test_results_have_dataframe_views_and_arrays_of_the_stated_shapes(both):
     assert list(l2.table.iloc[-2:, 0]) == ["overall", "± SE (folds)"]
     frame = subs[0].table
     assert frame.shape[0] == 30 and frame.equals(pd.read_csv(subs[0].csv, dtype=str, keep_default_na=False))
-    for result in (collected, sel, l2, subs[0]):
+    assert list(decided.table.columns) == ["rule", "out_of_fold", "fold_se", "diff_vs_best", "diff_se"]
+    assert decided.table["rule"].iloc[0] == decided.best and len(decided.table) == 3
+    assert list(decided.table["out_of_fold"]) == sorted(decided.table["out_of_fold"], reverse=True)
+    for result in (collected, sel, l2, subs[0], decided):
         assert result._repr_html_().startswith("<div>") and "<table" in result._repr_html_()
 
 

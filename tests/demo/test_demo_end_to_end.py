@@ -24,6 +24,7 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
 
     # every stage wrote its outputs; every submission matches the sample submission
     assert (ws.level1_dir / "selection.json").exists()
+    assert (ws.level1_dir / "decide.json").exists() and (ws.level2_dir / "logistic" / "decide.json").exists()
     assert len(result.submissions) == 4 and all(p.exists() and p.with_suffix(".json").exists()
                                                 for p in result.submissions)
     for path in result.submissions:
@@ -35,7 +36,7 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     _, level2 = result.best_level2
     assert level2 > result.scores["best single model"], result.scores
     assert result.best_model in entries
-    assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "report"}
+    assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "decide", "report"}
     _api_repeats_the_demo(ws, tmp_path / "api")
 
 

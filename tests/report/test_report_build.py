@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ import pytest
 from PIL import Image
 
 from stacker.__main__ import main
-from stacker.config import L2Config, ReportConfig, SelectConfig
+from stacker.config import DecideConfig, L2Config, ReportConfig, SelectConfig
 from stacker.report import build_report
 from stacker.report.build import FIGURES
 
@@ -37,12 +38,14 @@ def images_in(page: str) -> list[str]:
 @pytest.fixture
 def full_workspace(make_store):
     """A store of 5 models, then select and fit-l2 (logistic) with its submissions."""
+    from stacker.decide.stage import decide_stage
     from stacker.level1 import run_selection
     from stacker.submission import fit_l2_and_submit
 
     ws = make_store(n_runs=5, n_train=150, n_test=30, n_labels=3, k=3)
     run_selection(ws, SelectConfig(beam=2, per_label=2, jobs=1))
     fit_l2_and_submit(ws, L2Config(learner="logistic"))
+    decide_stage(ws, "level1", DecideConfig(rules=("greedy", "expected-f", "prevalence")))
     return ws
 
 
@@ -136,3 +139,26 @@ def test_best_single_run_is_the_honestly_best_stored_model(make_store):
     assert scores["greedy"]["out_of_fold"] == pytest.approx(max(honest))
     assert set(scores) == {"greedy", "smooth"} and len(scores["smooth"]["per_label"]) == 3
     assert best_single_run(ws, ["m0", "m1"])[0] == names[int(np.argmax(honest[:2]))]
+
+
+def test_decision_section_shows_the_rule_table_and_says_when_it_is_stale_or_missing(full_workspace):
+    import os
+
+    from stacker.report.decision import threshold_rules
+
+    ws = full_workspace
+    page = build_report(ws, ReportConfig(dpi=60)).read_text()
+    assert "Decision rules" in page and "Stage shown: level1." in page and "decision.png" in page
+    for rule in ("greedy", "expected-f", "prevalence"):
+        assert f'<td class="text">{rule}</td>' in page
+    document = json.loads((ws.level1_dir / "decide.json").read_text())
+    assert list(threshold_rules(document)) == ["greedy", "prevalence"]  # expected-f has no threshold to mark
+    assert threshold_rules(document)["greedy"].tolist() == [document["rules"]["greedy"]["thresholds"][label]
+                                                           for label in ws.labels]
+    later = (ws.level1_dir / "decide.json").stat().st_mtime + 10
+    os.utime(ws.level1_dir / "oof.parquet", (later, later))
+    assert "It is older than the stage" in build_report(ws, ReportConfig(dpi=60)).read_text()
+    (ws.level1_dir / "decide.json").unlink()
+    page = build_report(ws, ReportConfig(dpi=60)).read_text()
+    assert "No rule comparison yet: run <code>stacker decide --from level" in page
+    assert not (ws.report_dir / "decision.png").exists()

@@ -62,20 +62,22 @@ def test_submit_best_picks_the_argmax_of_the_printed_table(make_level1, capsys):
     assert stage_sources(ws) == ["level1", "level2/logistic", "level2/ridge"]
     assert main(["stages", "--json", "-w", str(ws.root)]) == 0
     table = json.loads(capsys.readouterr().out)["candidates"]
-    assert len(table) == 6
-    top = max(range(6), key=lambda i: (table[i]["out_of_fold"], -i))
-    # every printed score is the honest evaluation of that stage's oof.parquet
+    assert [(c["source"], c["method"]) for c in table[:3]] == [("level1", r) for r in ("greedy", "smooth", "expected-f")]
+    assert len(table) == 9
+    top = max(range(9), key=lambda i: (table[i]["out_of_fold"], -i))
+    # every printed score is the honest evaluation of that stage's oof.parquet (thresholds: as evaluate_thresholds)
     for row in table:
         oof = read_matrix(ws.root / row["source"] / "oof.parquet", ws.labels)
-        evaluation = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]
-        assert row["out_of_fold"] == pytest.approx(evaluation[row["method"]]["out_of_fold"])
+        if row["method"] in ("greedy", "smooth"):
+            evaluation = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]
+            assert row["out_of_fold"] == pytest.approx(evaluation[row["method"]]["out_of_fold"])
     assert main(["submit", "--best", "-w", str(ws.root)]) == 0
     out = capsys.readouterr().out
     assert "stages by honest CV" in out and "best: " in out
     result = submit(ws, SubmitConfig(best=True))
     assert (result.source, result.method) == (table[top]["source"], table[top]["method"])
     provenance = json.loads(result.provenance.read_text())
-    assert provenance["source"] == table[top]["source"] and provenance["thresholds_method"] == table[top]["method"]
+    assert provenance["source"] == table[top]["source"] and provenance["rule"] == table[top]["method"]
     assert provenance["cv_f2"] == pytest.approx(table[top]["out_of_fold"])
     recorded = provenance["choice"]
     assert recorded["chosen"] == {"source": table[top]["source"], "method": table[top]["method"]}
@@ -86,7 +88,8 @@ def test_submit_best_picks_the_argmax_of_the_printed_table(make_level1, capsys):
 def test_score_stages_matches_stage_fold_sizes(make_level1):
     ws = make_level1(n_train=90, n_labels=2, k=3)
     candidates = score_stages(ws)
-    assert [(c.source, c.method) for c in candidates] == [("level1", "greedy"), ("level1", "smooth")]
+    assert [(c.source, c.method) for c in candidates] == [("level1", "greedy"), ("level1", "smooth"),
+                                                          ("level1", "expected-f")]
     assert stage_fold_sizes(ws).sum() == 90 and len(stage_fold_sizes(ws)) == 3
     assert all(len(c.fold_scores) == 3 for c in candidates)
 
@@ -95,8 +98,8 @@ def test_notebook_stages_frame_is_the_same_table_best_first(make_level1):
     ws = make_level1(n_train=120, n_labels=2, k=3)
     fit_level2(ws, L2Config(learner="ridge", features="all-models"))
     frame = stacker.Workspace.load(ws.root).stages()
-    assert list(frame.columns[:4]) == ["stage", "thresholds", "cv", "se"] and len(frame) == 4
+    assert list(frame.columns[:4]) == ["stage", "rule", "cv", "se"] and len(frame) == 6
     assert frame["cv"].is_monotonic_decreasing
     choice = choose_best(score_stages(ws), stage_fold_sizes(ws))
-    assert (frame.loc[0, "stage"], frame.loc[0, "thresholds"]) == (choice.best.source, choice.best.method)
+    assert (frame.loc[0, "stage"], frame.loc[0, "rule"]) == (choice.best.source, choice.best.method)
     assert frame.attrs["choice"] == choice.summary()

@@ -24,7 +24,7 @@ def ws(make_level1):
 
 
 def test_submit_from_level1_writes_csv_and_provenance(ws):
-    result = submit(ws, SubmitConfig(source="level1", thresholds="smooth"))
+    result = submit(ws, SubmitConfig(source="level1", rule="smooth"))
     assert result.csv == ws.submissions_dir / "l1-smooth.csv"
     frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
     assert list(frame.columns) == [ID, "tags"] and frame[ID].tolist() == list(ws.test_ids)
@@ -35,7 +35,7 @@ def test_submit_from_level1_writes_csv_and_provenance(ws):
     oof = read_matrix(ws.level1_dir / "oof.parquet", ws.labels)
     honest = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]["smooth"]
     assert doc["cv_f2"] == pytest.approx(honest["out_of_fold"]) == result.cv_f2
-    assert doc["metric"] == "f2-samples" and doc["thresholds_method"] == "smooth" and doc["learner"] is None
+    assert doc["metric"] == "f2-samples" and doc["rule"] == "smooth" and doc["rule_params"]["bandwidth"] == 0.25 and doc["learner"] is None
     assert doc["stage_scores"] is None
     assert list(doc["thresholds"]) == ws.labels
     assert set(doc["models"]) == {"c2", "c3"}  # the selected candidates, with store and member hashes
@@ -92,8 +92,8 @@ def test_submit_refuses_a_missing_stage_and_bad_names(ws):
         submit(ws, SubmitConfig(source="../elsewhere"))
     with pytest.raises(SubmissionError, match="plain file stem"):
         submit(ws, SubmitConfig(name="../x"))
-    with pytest.raises(SubmissionError, match="unknown thresholds method 'best'"):
-        submit(ws, SubmitConfig(thresholds="best"))
+    with pytest.raises(SubmissionError, match="unknown decision rule 'best'; choose one of: bagged, expected-f"):
+        submit(ws, SubmitConfig(rule="best"))
     assert default_name("level2/mlp", "greedy") == "l2-mlp-greedy" and default_name("level1", "smooth") == "l1-smooth"
 
 

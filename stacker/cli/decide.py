@@ -1,0 +1,43 @@
+"""``stacker decide``: decision rules of a stage compared out of fold, table printed and saved as decide.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.config import DecideConfig
+from stacker.decide import list_rules
+
+COMMAND = "decide"
+
+
+def run(
+    source: Annotated[str, typer.Option(
+        "--from", help="Stage folder holding oof.parquet: level1 or level2/<learner>.")] = "level1",
+    rules: Annotated[str, typer.Option(
+        help=f"Comma-separated decision rules to compare; registered: {', '.join(list_rules())}.")]
+        = ",".join(DecideConfig.rules),
+    json_output: JsonOption = False,
+    workspace: WorkspaceOption = Path("."),
+) -> None:
+    """Compare decision rules on --from's OOF predictions (each fitted on K-1 folds, scored on the held-out one); write <stage>/decide.json."""
+    from stacker.data import Workspace
+    from stacker.decide.stage import decide_stage, decisions_path, rule_rows
+
+    ws = Workspace.load(workspace)
+    names = tuple(name.strip() for name in rules.split(",") if name.strip())
+    document = decide_stage(ws, source, DecideConfig(rules=names))
+    if json_output:
+        print_json(document)
+        return
+    print_table(f"{source}: {ws.metric.name} of each decision rule, fitted on {document['n_folds'] - 1} folds and "
+                f"scored on the held-out one", ["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"],
+                rule_rows(document))
+    for reason in document["not_applicable"].values():
+        console.print(f"not applicable: {reason}", highlight=False)
+    console.print(f"best out of fold: {document['best']}; a difference within about 2 SE of 0 is noise; "
+                  f"saved {decisions_path(ws, source)}", highlight=False)
+

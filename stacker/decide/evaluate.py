@@ -1,0 +1,131 @@
+"""The one honest comparison of decision rules: fit on K-1 folds, decide the held-out fold, score.
+
+Every rule goes through the same loop: for each fold ``k`` a fresh rule is
+fitted on the other folds' OOF probabilities and labels and decides fold
+``k``'s rows. The held-out decisions of all folds are pooled into one
+``(n_samples, n_labels)`` matrix and scored once with
+:func:`stacker.thresholds.fbeta_score` (the out-of-fold score); each fold is
+also scored alone. Rules are compared to the best one *paired over folds*:
+the mean over folds of ``score(rule, k) - score(best, k)`` and its standard
+error ``sd / sqrt(K)``. The folds share their data, so these errors are
+approximate, but a difference within about two of them is noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stacker.decide.rules import applies_to, create_rule, not_applicable, rule_class
+from stacker.exceptions import ValidationError
+from stacker.progress import track
+from stacker.thresholds import fbeta_score
+from stacker.thresholds.evaluate import check_folds
+from stacker.thresholds.optimize import check_matrices
+
+
+def evaluate_rules(
+    y_true,
+    proba,
+    folds,
+    beta: float = 2.0,
+    average: str = "samples",
+    *,
+    rules: tuple[str, ...] = ("greedy", "smooth"),
+    params: dict[str, dict] | None = None,
+    zero_division: float = 0.0,
+) -> dict:
+    """Out-of-fold score, fold spread and paired difference to the best rule, for each rule.
+
+    Parameters
+    ----------
+    y_true : array_like of shape (n_samples, n_labels)
+        0/1 labels.
+    proba : array_like of shape (n_samples, n_labels)
+        OOF probabilities in [0, 1] of one stage.
+    folds : array_like of shape (n_samples,)
+        Integer fold of each row (at least two distinct folds).
+    beta, average, zero_division
+        The metric (as :func:`~stacker.thresholds.fbeta_score`).
+    rules : tuple of str
+        Registered rule names, e.g. ``("greedy", "smooth", "expected-f")``.
+    params : dict, optional
+        ``{rule: {parameter: value}}`` for rules that take parameters.
+
+    Returns
+    -------
+    dict
+        ``{"beta", "average", "n_folds", "best", "rules": {name: result}, "not_applicable": {name: reason}}``.
+        ``best`` has the highest out-of-fold score (ties: the first in ``rules``);
+        rules that do not optimise ``average`` are left out of ``rules`` and listed
+        in ``not_applicable`` with a one-line reason. Each result holds
+        ``params``, ``out_of_fold`` (pooled held-out decisions), ``in_sample``
+        (fitted and scored on all rows), ``fold_scores`` (list of K floats),
+        ``fold_se`` (standard error of their mean), ``diff_vs_best`` and
+        ``diff_se`` (mean and standard error of the per-fold differences to
+        ``best``), ``thresholds`` (ndarray (n_labels,) fitted on all rows, or
+        ``None`` for a rule without thresholds) and ``fold_thresholds``
+        (ndarray (K, n_labels) or ``None``).
+    """
+    y, p = check_matrices(y_true, proba)
+    fold = check_folds(folds, len(y))
+    params = dict(params or {})
+    for name in (*rules, *params):
+        rule_class(name)  # unknown names raise, listing the registered ones
+    if len(set(rules)) != len(rules):
+        raise ValidationError(f"rules must be distinct; found {list(rules)}")
+    skipped = {r: not_applicable(r, rule_class(r).averages, beta, average) for r in rules if not applies_to(r, average)}
+    kept = tuple(r for r in rules if r not in skipped)
+    if not kept:
+        raise ValidationError("; ".join(skipped.values()) if skipped else "rules is empty; name at least one rule")
+    make = {r: _factory(r, beta, average, zero_division, params.get(r, {})) for r in kept}
+    results = {r: _evaluate_rule(y, p, fold, make[r], r, beta, average, zero_division) for r in kept}
+    best = max(kept, key=lambda r: (results[r]["out_of_fold"], -kept.index(r)))
+    _add_paired_differences(results, best)
+    return {"beta": float(beta), "average": average, "n_folds": int(len(np.unique(fold))), "best": best,
+            "rules": results, "not_applicable": skipped}
+
+
+def _factory(name, beta, average, zero_division, params):
+    create_rule(name, beta=beta, average=average, zero_division=zero_division, **params)  # bad params raise now
+    return lambda: create_rule(name, beta=beta, average=average, zero_division=zero_division, **params)
+
+
+def _evaluate_rule(y, p, fold, make, name, beta, average, zero_division) -> dict:
+    def score(truth, pred):
+        return fbeta_score(truth, pred, beta=beta, average=average, zero_division=zero_division)
+
+    full = make().fit(p, y)
+    held_out = np.zeros_like(y)
+    fold_scores, fold_thresholds = [], []
+    for k in track(np.unique(fold), description=f"decision rule {name} per fold"):
+        train, test = fold != k, fold == k
+        rule = make().fit(p[train], y[train])
+        held_out[test] = rule.predict(p[test])
+        fold_scores.append(score(y[test], held_out[test]))
+        fold_thresholds.append(getattr(rule, "thresholds_", None))
+    return {
+        "rule": full,
+        "params": full.get_params(),
+        "out_of_fold": score(y, held_out),
+        "in_sample": score(y, full.predict(p)),
+        "fold_scores": fold_scores,
+        "fold_se": standard_error(fold_scores),
+        "thresholds": getattr(full, "thresholds_", None),
+        "fold_thresholds": np.array(fold_thresholds) if full.uses_thresholds else None,
+    }
+
+
+def _add_paired_differences(results: dict, best: str) -> None:
+    reference = np.asarray(results[best]["fold_scores"])
+    for result in results.values():
+        diff = np.asarray(result["fold_scores"]) - reference
+        result["diff_vs_best"] = float(diff.mean())
+        result["diff_se"] = standard_error(diff)
+
+
+def standard_error(values) -> float:
+    """Standard error of the mean of ``values`` (sample standard deviation / sqrt(n)); 0.0 for n < 2."""
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return 0.0
+    return float(values.std(ddof=1) / np.sqrt(len(values)))

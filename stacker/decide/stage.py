@@ -1,0 +1,82 @@
+"""Decision rules of a stored stage: read ``<stage>/oof.parquet``, compare the rules, write ``<stage>/decide.json``.
+
+The I/O side of :mod:`stacker.decide`; the comparison itself is
+:func:`~stacker.decide.evaluate_rules` on the workspace labels, folds and metric.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from stacker.config import DecideConfig, ThresholdConfig
+from stacker.decide.evaluate import evaluate_rules
+from stacker.thresholds.stage import oof_path, read_stage_oof
+
+DECIDE_FILE = "decide.json"
+HONESTY = ("each rule is fitted on K-1 folds of the stage's OOF predictions and decides the held-out fold; "
+           "out_of_fold scores the pooled held-out decisions; diff_vs_best is the mean over folds of the "
+           "paired per-fold difference to the best rule, diff_se its standard error")
+
+
+def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) -> dict:
+    """Compare ``config.rules`` on ``source``'s OOF predictions; write ``<source>/decide.json`` and return its document.
+
+    Parameters
+    ----------
+    workspace : stacker.data.Workspace
+    source : str
+        ``level1`` or ``level2/<learner>`` (relative to the workspace).
+    config : DecideConfig
+
+    Returns
+    -------
+    dict
+        ``source``, ``metric``, ``labels``, ``config``,
+        ``n_folds``, ``best``, ``rules`` (per rule: scores, fold standard error,
+        paired difference to the best and its standard error, ``thresholds`` per
+        label or ``None``), ``not_applicable`` and ``honesty``; JSON types only.
+    """
+    proba = read_stage_oof(workspace, source)
+    metric = workspace.metric
+    result = evaluate_rules(workspace.y, proba, np.asarray(workspace.folds, dtype=np.int64), metric.beta,
+                            metric.average, rules=tuple(config.rules), params=config.params,
+                            zero_division=ThresholdConfig().zero_division)
+    document = {"source": source, "metric": metric.name, "labels": list(workspace.labels),
+                "config": asdict(config), **jsonable(result, workspace.labels), "honesty": HONESTY}
+    _write_json(decisions_path(workspace, source), document)
+    return document
+
+
+def decisions_path(workspace, source: str) -> Path:
+    """``<workspace>/<source>/decide.json`` for a valid ``source`` (level1 or level2/<learner>)."""
+    return oof_path(workspace, source).parent / DECIDE_FILE
+
+
+def rule_rows(document: dict) -> list[list]:
+    """The table of a decide document: ``[rule, out_of_fold, fold_se, diff_vs_best, diff_se]`` per rule, best first."""
+    rules = document["rules"]
+    order = sorted(rules, key=lambda r: -rules[r]["out_of_fold"])  # stable: ties keep the requested order
+    return [[r, rules[r]["out_of_fold"], rules[r]["fold_se"], rules[r]["diff_vs_best"], rules[r]["diff_se"]]
+            for r in order]
+
+
+def jsonable(result: dict, labels) -> dict:
+    """:func:`evaluate_rules`'s result with thresholds keyed by label and no fitted rule objects."""
+    rules = {}
+    for name, r in result["rules"].items():
+        thresholds = None if r["thresholds"] is None else dict(zip(labels, map(float, r["thresholds"])))
+        folds = None if r["fold_thresholds"] is None else r["fold_thresholds"].tolist()
+        rules[name] = {**{k: v for k, v in r.items() if k != "rule"}, "thresholds": thresholds,
+                       "fold_thresholds": folds, "fold_scores": [float(s) for s in r["fold_scores"]]}
+    return {**result, "rules": rules}
+
+
+def _write_json(path: Path, document: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2))
+    os.replace(tmp, path)
