@@ -187,7 +187,7 @@ class L2Config:
     """
 
     learner: str = "lightgbm"
-    features: str = "selected"
+    features: str = "all-models+labels"
     params: dict = field(default_factory=dict)
     jobs: int = 1
     seed: int = 0
