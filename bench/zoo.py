@@ -40,8 +40,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# A zoo model: ``fit_predict(X_train, Y_train, X_eval) -> P_eval`` with P_eval (n_eval, n_labels) in [0, 1].
-FitPredict = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+from stacker.demo.sklearn_runs import FitPredict, cross_fit_folds
+
+# A zoo model is a FitPredict: ``fit_predict(X_train, Y_train, X_eval) -> P_eval`` with P_eval (n_eval, n_labels) in [0, 1].
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "mulan"
@@ -178,33 +179,6 @@ def zoo_models(n_features: int) -> dict[str, Callable[[int], FitPredict]]:
         "svc-rbf": lambda seed: _per_label(lambda: CalibratedClassifierCV(
             SVC(C=1.0, gamma="scale"), cv=StratifiedKFold(3, shuffle=True, random_state=seed), ensemble=False)),
     }
-
-
-def cross_fit_folds(fit_predict: FitPredict, X: np.ndarray, Y: np.ndarray, folds: np.ndarray,
-                    X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold probabilities and each fold model's test probabilities.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_train, n_features)
-    Y : ndarray of shape (n_train, n_labels), 0/1
-    folds : ndarray of shape (n_train,), fold of each row, 0..K-1
-    X_test : ndarray of shape (n_test, n_features)
-
-    Returns
-    -------
-    oof : ndarray of shape (n_train, n_labels); row i predicted by the model not trained on fold ``folds[i]``
-    fold_test : ndarray of shape (K, n_test, n_labels); ``fold_test[k]`` by the model that held out fold k
-    """
-    n_folds = int(folds.max()) + 1
-    oof = np.empty(Y.shape, dtype=np.float64)
-    fold_test = np.empty((n_folds, len(X_test), Y.shape[1]), dtype=np.float64)
-    for k in range(n_folds):
-        held_out = folds == k
-        P = fit_predict(X[~held_out], Y[~held_out], np.concatenate([X[held_out], X_test]))
-        oof[held_out] = P[: held_out.sum()]
-        fold_test[k] = P[held_out.sum():]
-    return np.clip(oof, 0.0, 1.0), np.clip(fold_test, 0.0, 1.0)
 
 
 # ----- the workspace ---------------------------------------------------------------------------------------

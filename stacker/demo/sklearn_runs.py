@@ -102,10 +102,10 @@ def load_pixels(workspace: Workspace, ids: Sequence[str], variant: str = "origin
     return blocks.mean(axis=(2, 4)).reshape(n, -1) / 255.0
 
 
-def cross_fit(
+def cross_fit_folds(
     fit_predict: FitPredict, X: np.ndarray, Y: np.ndarray, folds: np.ndarray, X_test: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold and fold-averaged test probabilities of one model.
+    """Out-of-fold probabilities of one model and each fold model's test probabilities.
 
     Parameters
     ----------
@@ -117,17 +117,31 @@ def cross_fit(
     Returns
     -------
     oof : ndarray of shape (n_train, n_labels); row i predicted by the model not trained on fold ``folds[i]``
-    test : ndarray of shape (n_test, n_labels), mean over the K fold models
+    fold_test : ndarray of shape (K, n_test, n_labels); ``fold_test[k]`` by the model that held out fold k
     """
     n_folds = int(folds.max()) + 1
     oof = np.empty(Y.shape, dtype=np.float64)
-    test = np.zeros((len(X_test), Y.shape[1]), dtype=np.float64)
+    fold_test = np.empty((n_folds, len(X_test), Y.shape[1]), dtype=np.float64)
     for k in range(n_folds):
         held_out = folds == k
         P = fit_predict(X[~held_out], Y[~held_out], np.concatenate([X[held_out], X_test]))
         oof[held_out] = P[: held_out.sum()]
-        test += P[held_out.sum():] / n_folds
-    return np.clip(oof, 0.0, 1.0), np.clip(test, 0.0, 1.0)
+        fold_test[k] = P[held_out.sum():]
+    return np.clip(oof, 0.0, 1.0), np.clip(fold_test, 0.0, 1.0)
+
+
+def cross_fit(
+    fit_predict: FitPredict, X: np.ndarray, Y: np.ndarray, folds: np.ndarray, X_test: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold and fold-averaged test probabilities of one model (:func:`cross_fit_folds`, test averaged).
+
+    Returns
+    -------
+    oof : ndarray of shape (n_train, n_labels)
+    test : ndarray of shape (n_test, n_labels), mean over the K fold models
+    """
+    oof, fold_test = cross_fit_folds(fit_predict, X, Y, folds, X_test)
+    return oof, fold_test.mean(axis=0)
 
 
 def write_csv_run(run_dir: Path, workspace: Workspace, oof: np.ndarray, test: np.ndarray, meta: dict) -> Path:

@@ -14,12 +14,12 @@ ends in ``_``. :class:`ThresholdRule` is the family of one cut-off per label
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 
 import numpy as np
 
 from stacker.exceptions import ValidationError
+from stacker.parameters import Parameters
 from stacker.thresholds import apply_thresholds
 from stacker.thresholds._validate import check_beta, check_choice, check_proba, check_zero_division
 from stacker.thresholds.optimize import check_matrices
@@ -27,7 +27,7 @@ from stacker.thresholds.optimize import check_matrices
 AVERAGES = ("samples", "macro", "micro")
 
 
-class Rule(ABC):
+class Rule(Parameters, ABC):
     """Base class of decision rules.
 
     Parameters
@@ -42,6 +42,7 @@ class Rule(ABC):
     """
 
     name: str = ""
+    _shared_params = ("beta", "average", "zero_division")  # the metric, not the rule's own parameters
     averages: tuple[str, ...] = AVERAGES  # the metric averages the rule optimises
     uses_thresholds: bool = False  # True when the rule is one cut-off per label (``thresholds_``)
 
@@ -51,23 +52,6 @@ class Rule(ABC):
         self.zero_division = check_zero_division(zero_division)
         if average not in self.averages:
             raise ValidationError(not_applicable(self.name, self.averages, self.beta, average))
-
-    @classmethod
-    def param_names(cls) -> list[str]:
-        """The rule's own keyword parameters (beyond beta, average, zero_division), in signature order."""
-        signature = inspect.signature(cls.__init__)
-        return [p.name for p in signature.parameters.values()
-                if p.kind is p.KEYWORD_ONLY and p.name not in ("beta", "average", "zero_division")]
-
-    @classmethod
-    def defaults(cls) -> dict:
-        """Default value of each of the rule's own parameters."""
-        signature = inspect.signature(cls.__init__)
-        return {name: signature.parameters[name].default for name in cls.param_names()}
-
-    def get_params(self) -> dict:
-        """The rule's own parameter values."""
-        return {name: getattr(self, name) for name in self.param_names()}
 
     def fit(self, proba, y) -> "Rule":
         """Fit on probabilities and 0/1 labels, both of shape (n_samples, n_labels); returns ``self``."""

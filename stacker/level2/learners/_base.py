@@ -14,32 +14,16 @@ and folds.
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 
 import numpy as np
 
 from stacker.exceptions import ValidationError
+from stacker.parameters import Parameters
 
 
-class Learner(ABC):
+class Learner(Parameters, ABC):
     """Base class: scikit-learn style parameters, ``fit -> self``, ``predict_proba -> (n,)``."""
-
-    @classmethod
-    def param_names(cls) -> list[str]:
-        """Keyword parameters of ``__init__``, in signature order."""
-        signature = inspect.signature(cls.__init__)
-        return [p.name for p in signature.parameters.values() if p.kind is p.KEYWORD_ONLY]
-
-    @classmethod
-    def defaults(cls) -> dict:
-        """Default value of every parameter."""
-        signature = inspect.signature(cls.__init__)
-        return {name: signature.parameters[name].default for name in cls.param_names()}
-
-    def get_params(self) -> dict:
-        """Current parameter values (what the learner was built with)."""
-        return {name: getattr(self, name) for name in self.param_names()}
 
     def fit(self, X, y) -> "Learner":
         """Fit on ``X`` of shape (n_samples, n_features) and 0/1 ``y`` of shape (n_samples,)."""
