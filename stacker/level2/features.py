@@ -151,23 +151,33 @@ class FoldFeatures:
     def n_test(self) -> int:
         return self.level1.candidate_test.shape[1]
 
+    def names(self, j: int, k: int | None) -> list[str]:
+        """Column names of label ``j``'s features for the fit holding out fold ``k`` (no matrices built)."""
+        level1, label = self.level1, self.level1.labels[j]
+        columns = [f"{name}:{label}" for name in self._models(j, k)]
+        if self.kind in ("all-labels", "all-models+labels"):
+            columns = [f"level1:{other}" for other in level1.labels] + columns
+        return columns
+
     def fold(self, j: int, k: int | None) -> LabelFeatures:
         """Label ``j``'s features for the fit that holds out fold ``k`` (None: the selection on every row)."""
+        level1 = self.level1
+        rows = level1.indices(self._models(j, k))
+        train = [level1.candidate_oof[rows, :, j].T]
+        test = [level1.candidate_test[rows, :, j].T]
+        if self.kind in ("all-labels", "all-models+labels"):
+            average_oof, average_test = self._label_averages(k)
+            train.insert(0, average_oof)
+            test.insert(0, average_test)
+        return LabelFeatures(self.names(j, k), np.hstack(train).astype(np.float32), np.hstack(test).astype(np.float32))
+
+    def _models(self, j: int, k: int | None) -> list[str]:
         level1, label = self.level1, self.level1.labels[j]
         names = level1.candidates if self.kind.startswith("all-models") else level1.chosen(label, k)
         if not names:
             raise ValidationError(f"label {label!r} has no selected models in the level-1 selection; rerun "
                                   f"'stacker select' or use --features all-models")
-        rows = level1.indices(names)
-        columns = [f"{name}:{label}" for name in names]
-        train = [level1.candidate_oof[rows, :, j].T]
-        test = [level1.candidate_test[rows, :, j].T]
-        if self.kind in ("all-labels", "all-models+labels"):
-            average_oof, average_test = self._label_averages(k)
-            columns = [f"level1:{other}" for other in level1.labels] + columns
-            train.insert(0, average_oof)
-            test.insert(0, average_test)
-        return LabelFeatures(columns, np.hstack(train).astype(np.float32), np.hstack(test).astype(np.float32))
+        return names
 
     def _label_averages(self, k: int | None) -> tuple[np.ndarray, np.ndarray]:
         key = k if self.level1.fold_selection is not None else None

@@ -118,7 +118,7 @@ def feature_names(features: FoldFeatures, folds: np.ndarray) -> dict:
     """``{label: names}`` when every fold sees the same columns, else ``{label: {fold: names}}``."""
     names = {}
     for j, label in enumerate(features.level1.labels):
-        per_fold = {str(k): features.fold(j, int(k)).names for k in np.unique(folds)}
+        per_fold = {str(k): features.names(j, int(k)) for k in np.unique(folds)}
         distinct = {tuple(v) for v in per_fold.values()}
         names[label] = list(distinct.pop()) if len(distinct) == 1 else per_fold
     return names
