@@ -60,8 +60,21 @@ def collect_runs(workspace: Workspace, runs_dir: Path, config: CollectConfig = C
                 seed=run.meta.get("seed"), meta=run.meta, replace=config.replace,
             )
         except StackerError as e:
-            report.rejected[run_dir.name] = str(e)
+            report.rejected[run_dir.name] = _one_line(e)
             log.debug("rejected %s: %s", run_dir.name, e)
+            continue
+        except Exception as e:  # noqa: BLE001 - one unreadable folder must not stop the others
+            report.rejected[run_dir.name] = (
+                f"run {run_dir.name!r}: cannot be collected ({type(e).__name__}: {_one_line(e)}); check it against "
+                f"docs/run-format.md or move it out of the runs folder"
+            )
+            log.debug("rejected %s", run_dir.name, exc_info=True)
             continue
         getattr(report, outcome).append(run.name)
     return report
+
+
+def _one_line(error: Exception, limit: int = 500) -> str:
+    """The error's message on one line (a reader's message may hold newlines), at most ``limit`` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

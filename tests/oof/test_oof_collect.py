@@ -28,9 +28,9 @@ def _set(row, label, value):
 
 
 BAD_RUNS = [
-    ("no run.json", lambda d: (d / "run.json").unlink(), r"no run.json"),
-    ("bad json", lambda d: (d / "run.json").write_text("{arch: x"), r"run.json is not valid JSON"),
-    ("no arch", lambda d: (d / "run.json").write_text('{"seed": 1}'), r"non-empty string 'arch'"),
+    ("no run.json", lambda d: (d / "run.json").unlink(), r"run.json: missing"),
+    ("bad json", lambda d: (d / "run.json").write_text("{arch: x"), r"run.json: is not valid JSON"),
+    ("no arch", lambda d: (d / "run.json").write_text('{"seed": 1}'), r"run.json: arch is required"),
     ("missing oof", lambda d: (d / "oof.csv").unlink(), r"no oof.parquet or oof.csv"),
     ("missing id", lambda d: _edit_table(d / "oof.csv", lambda f: f.drop(index=5)),
      r"oof.csv: ids do not match the train ids: 1 missing \(first: 'train_5'\), 0 unexpected"),
