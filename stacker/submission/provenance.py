@@ -11,7 +11,8 @@ candidates used, each with its content hash and its members' OOF-store hashes),
 features; ``null`` for the level-1 average), ``stage_scores`` (level 2: the
 out-of-fold scores of the best single model, the level-1 average and level 2
 under both threshold methods, from ``scores.json``; ``null`` otherwise),
-``honesty``, ``versions``.
+``honesty``, ``versions``, and ``csv_sha256`` (the CSV's SHA-256, added by
+:func:`~stacker.submission.submit.submit` as it publishes the pair).
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
 from stacker.oof.matrix import read_matrix
+from stacker.publish import file_sha256, publishing_files
 from stacker.submission.provenance import model_hashes, provenance, write_provenance
 from stacker.submission.write import format_submission, read_sample, write_submission
 from stacker.thresholds import apply_thresholds, evaluate_thresholds
@@ -55,7 +56,8 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     """Write ``submissions/<name>.csv`` and ``<name>.json`` from ``config.source``.
 
     Everything is read and checked before anything is written; the CSV and
-    the JSON are each written atomically.
+    the JSON are published together (:func:`stacker.publish.publishing_files`),
+    the JSON recording the CSV's SHA-256 as ``csv_sha256``.
     """
     if config.thresholds not in METHODS:
         raise SubmissionError(f"unknown thresholds method {config.thresholds!r}; choose one of: {', '.join(METHODS)}")
@@ -71,9 +73,12 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     frame = format_submission(sample, apply_thresholds(test, evaluation["thresholds"]), workspace.labels,
                               id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)
     csv = workspace.submissions_dir / f"{name}.csv"
+    json_path = csv.with_suffix(".json")
     document = _provenance(workspace, config, name, csv, evaluation)
-    write_submission(csv, frame)
-    json_path = write_provenance(csv.with_suffix(".json"), document)
+    with publishing_files([csv, json_path]) as staged:  # the CSV and its provenance appear together
+        write_submission(staged[csv], frame)
+        document["csv_sha256"] = file_sha256(staged[csv])
+        write_provenance(staged[json_path], document)
     return SubmissionResult(csv, json_path, config.thresholds, document["cv_f2"], evaluation["thresholds"])
 
 
