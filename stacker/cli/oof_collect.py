@@ -15,6 +15,8 @@ COMMAND = "oof-collect"
 def run(
     runs: Annotated[Path, typer.Argument(help="Folder of run folders (or one run folder).")] = Path("runs"),
     replace: Annotated[bool, typer.Option(help="Replace stored models whose name is reused with new content.")] = False,
+    wait: Annotated[float, typer.Option(
+        help="Seconds to wait while another process writes the store (0: refuse at once).", min=0)] = 0.0,
     workspace: WorkspaceOption = Path("."),
 ) -> int:
     """Validate every run folder under RUNS and store each valid one (atomically); exit 1 if any was rejected."""
@@ -23,7 +25,7 @@ def run(
     from stacker.oof.collect import collect_runs, resolve_runs_dir
 
     ws = Workspace.load(workspace)
-    report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace))
+    report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace, wait=wait))
     for outcome in ("added", "replaced", "unchanged"):
         names = getattr(report, outcome)
         if names:

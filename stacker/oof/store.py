@@ -8,8 +8,10 @@ Layout under ``root`` (``<workspace>/oof`` or ``<workspace>/level1``)::
 
 Files are content-addressed and written before the catalog row is committed,
 so a crash or Ctrl-C at any point leaves the catalog as it was; files no row
-refers to are swept when the store is next opened. Nothing is pickled:
-loading a store never executes code. Paths inside are relative.
+refers to are swept when the store is next opened. Writers hold the store's
+lock (:mod:`stacker.oof.lock`): one writer at a time, readers never wait.
+Nothing is pickled: loading a store never executes code. Paths inside are
+relative.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Sequence
 import numpy as np
 
 from stacker.exceptions import StoreError
+from stacker.oof.lock import store_lock, try_store_lock
 from stacker.oof.matrix import read_matrix, write_matrix
 
 CATALOG = "catalog.sqlite"
@@ -147,6 +150,11 @@ class Store:
         same name with other content raises StoreError unless ``replace``.
         """
         oof, test = self._checked(name, oof, test)
+        with store_lock(self.root):
+            return self._add(name, oof, test, arch=arch, variant=variant, seed=seed, kind=kind, meta=meta,
+                             replace=replace)
+
+    def _add(self, name, oof, test, *, arch, variant, seed, kind, meta, replace) -> str:
         digest = content_hash(oof, test, self.labels)
         old = {e.name: e for e in self.entries()}.get(name)
         if old is not None and old.content_hash == digest:
@@ -167,10 +175,11 @@ class Store:
 
     def delete(self, names: Sequence[str]) -> None:
         """Remove models (all or none: unknown names raise before anything changes)."""
-        self._hashes(names)
-        with closing(self._connect()) as db, db:
-            db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
-        self._sweep()
+        with store_lock(self.root):
+            self._hashes(names)
+            with closing(self._connect()) as db, db:
+                db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
+            self._sweep()
 
     # ----- internals --------------------------------------------------------
     def _connect(self, create: bool = False) -> sqlite3.Connection:
@@ -233,14 +242,21 @@ class Store:
         return oof, test
 
     def _sweep(self) -> None:
-        """Delete temp files and data files that no catalog row refers to."""
+        """Delete temp files and data files that no catalog row refers to (skipped while another process writes:
+        its files may not have their catalog row yet)."""
         data = self.root / DATA_DIR
         if not data.exists():
             return
-        live = {e.content_hash for e in self.entries()}
-        for path in data.iterdir():
-            if path.name.endswith(".tmp") or path.name.split(".")[0] not in live:
-                path.unlink(missing_ok=True)
+        lock = try_store_lock(self.root)
+        if lock is None:
+            return
+        try:
+            live = {e.content_hash for e in self.entries()}
+            for path in data.iterdir():
+                if path.name.endswith(".tmp") or path.name.split(".")[0] not in live:
+                    path.unlink(missing_ok=True)
+        finally:
+            lock.release()
 
 
 def _preview(names: Sequence[str], n: int = 5) -> str:

@@ -175,8 +175,9 @@ def test_store_refuses_a_different_workspace_shape(make_store):
 
 def test_store_files_hold_no_pickles(make_store):
     ws = make_store(n_runs=2, n_train=30, n_test=10)
-    suffixes = {p.suffix for p in ws.oof_dir.rglob("*") if p.is_file()}
-    assert suffixes == {".sqlite", ".parquet"}
+    files = [p for p in ws.oof_dir.rglob("*") if p.is_file()]
+    assert {p.suffix for p in files if not p.name.startswith(".")} == {".sqlite", ".parquet"}
+    assert {p.name for p in files if p.name.startswith(".")} <= {".lock", ".lock-holder"}  # the writer lock
 
 
 def test_delete_is_all_or_nothing(make_store):
