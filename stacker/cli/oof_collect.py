@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from stacker.cli._console import WorkspaceOption, console, err_console
 
@@ -31,7 +32,7 @@ def run(
         if names:
             console.print(f"{outcome:9} {len(names):4}  {', '.join(names)}")
     for name, reason in report.rejected.items():
-        err_console.print(f"[red]rejected[/red] {name}: {reason}", highlight=False, markup=True)
+        err_console.print(f"[red]rejected[/red] {escape(name)}: {escape(reason)}", highlight=False, markup=True)
     total = len(ws.store().names())
     console.print(f"store {ws.oof_dir}: {total} models; {len(report.rejected)} runs rejected")
     return 0 if report.ok else 1
