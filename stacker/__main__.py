@@ -17,23 +17,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     ``Name: message`` on stderr and returns 1, a usage error returns 2 with
     the parser's message, Ctrl-C prints ``interrupted; <what was kept>`` and returns 130.
     """
-    from stacker.cli.app import build_app
-
-    app = build_app()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="stacker", standalone_mode=False)
+        from stacker.cli.app import build_app
+
+        result = build_app()(args=args, prog_name="stacker", standalone_mode=False)
     except StackerError as e:
         typer.echo(f"{type(e).__name__}: {e}", err=True)
         return 1
     except typer.Exit as e:
         return e.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo(f"interrupted; {kept_after_interrupt(args)}", err=True)
-        return 130
+        return _interrupted(args)
     except typer.TyperException as e:  # usage errors: bad option value, unknown command
         e.show()
         return getattr(e, "exit_code", 2)
+    if result == 130:  # a KeyboardInterrupt inside a command: Typer raises Exit(130), click returns its code
+        return _interrupted(args)
     return result if isinstance(result, int) else 0
 
 
@@ -48,10 +48,12 @@ _KEPT = {
 }
 
 
-def kept_after_interrupt(args: Sequence[str]) -> str:
-    """What a Ctrl-C during ``stacker <args>`` left in place, for the ``interrupted; ...`` line."""
+def _interrupted(args: Sequence[str]) -> int:
+    """Print ``interrupted; <what a Ctrl-C during stacker <args> left in place>``; return 130."""
     command = next((a for a in args if a in _KEPT), None)
-    return _KEPT.get(command, "the store and every published output are as they were before this command")
+    kept = _KEPT.get(command, "the store and every published output are as they were before this command")
+    typer.echo(f"interrupted; {kept}", err=True)
+    return 130
 
 
 if __name__ == "__main__":

@@ -289,24 +289,30 @@ def make_baseline(ws_root: Path, scratch: Path) -> Baseline:
     return Baseline(before, after, seconds)
 
 
-def kill_drill(baseline: Baseline, command: str, rng: np.random.Generator, scratch: Path) -> str:
-    """Kill ``command`` at a random moment, check the workspace, rerun, compare; returns what happened.
+def kill_drill(baseline: Baseline, command: str, rng: np.random.Generator, scratch: Path) -> float:
+    """SIGKILL ``command`` at a random moment, check the workspace, rerun, compare; return when it was killed.
 
+    The moment is uniform over the uninterrupted run's duration; if the command
+    finishes first, it is started again on a fresh copy and killed twice as early.
     Raises AssertionError when the workspace is damaged or the rerun differs.
     """
     args = dict(PIPELINE)[command]
-    work = scratch / f"kill-{command}-{sum(1 for _ in scratch.iterdir())}"
-    shutil.copytree(baseline.before[command], work)
     delay = float(rng.uniform(0.1, 1.0) * baseline.seconds[command])
-    process = subprocess.Popen([sys.executable, "-m", "stacker", command, "-w", str(work), *args],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
-    try:
-        process.wait(timeout=delay)
-        outcome = f"finished before the kill at {delay:.2f} s"
-    except subprocess.TimeoutExpired:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        outcome = f"killed at {delay:.2f} s"
+    for _ in range(6):
+        work = scratch / f"kill-{command}-{sum(1 for _ in scratch.iterdir())}"
+        shutil.copytree(baseline.before[command], work)
+        process = subprocess.Popen([sys.executable, "-m", "stacker", command, "-w", str(work), *args],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            break
+        shutil.rmtree(work)
+        delay /= 2
+    else:
+        raise AssertionError(f"{command} always finished before the kill")
     ws = Workspace.load(work)  # opens, and finishes or undoes an interrupted publish
     code, _, err = run_cli(["ls", "-w", str(work)])
     assert code == 0, err
@@ -316,7 +322,7 @@ def kill_drill(baseline: Baseline, command: str, rng: np.random.Generator, scrat
     assert code == 0, err
     assert workspace_digest(Workspace.load(work)) == baseline.after[command], "rerun differs from an uninterrupted run"
     shutil.rmtree(work, ignore_errors=True)
-    return outcome
+    return delay
 
 
 # ----- concurrency ------------------------------------------------------------
