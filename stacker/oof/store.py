@@ -130,6 +130,17 @@ class Store:
         test : ndarray of shape (n_models, n_test, n_labels), float32
         """
         hashes = self._hashes(names)
+        for _ in range(2):  # a concurrent --replace may sweep a file between our catalog read and the file read
+            try:
+                return self._read(hashes)
+            except (StoreError, OSError):
+                current = self._hashes(names)
+                if current == hashes:
+                    raise  # the catalog did not change: the store itself is damaged
+                hashes = current
+        return self._read(hashes)
+
+    def _read(self, hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         oof = np.empty((len(hashes), self.n_train, len(self.labels)), dtype=np.float32)
         test = np.empty((len(hashes), self.n_test, len(self.labels)), dtype=np.float32)
         jobs = [(self._file(h, "oof"), oof[i]) for i, h in enumerate(hashes)]

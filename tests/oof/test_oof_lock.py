@@ -12,7 +12,7 @@ from conftest import write_run
 
 from stacker.__main__ import main
 from stacker.config import CollectConfig
-from stacker.exceptions import StoreBusyError
+from stacker.exceptions import StoreBusyError, StoreError
 from stacker.oof import collect_runs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -75,3 +75,22 @@ def test_sweep_leaves_a_running_writers_files_alone(make_store):
         holder.wait()
     ws.store()
     assert not orphan.exists()
+
+
+def test_load_rereads_the_catalog_when_a_concurrent_replace_swept_a_file(make_store, monkeypatch):
+    ws = make_store(n_runs=2, n_train=24, n_test=6, n_labels=2, k=2)
+    store = ws.store()
+    stale = {e.name: e.content_hash for e in store.entries()} | {"m0": "0" * 64}  # m0 replaced meanwhile
+    real = type(store)._hashes
+    calls = []
+
+    def hashes_once_stale(self, names):
+        calls.append(names)
+        return [stale[n] for n in names] if len(calls) == 1 else real(self, names)
+
+    monkeypatch.setattr(type(store), "_hashes", hashes_once_stale)
+    oof, _ = store.load(["m0", "m1"])
+    assert len(calls) == 2 and oof.shape == (2, 24, 2)
+    monkeypatch.setattr(type(store), "_hashes", lambda self, names: [stale[n] for n in names])
+    with pytest.raises(StoreError, match="is missing"):  # the catalog itself points at a missing file
+        store.load(["m0"])
