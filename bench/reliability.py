@@ -34,8 +34,8 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
 
 from conftest import write_run, write_table, write_workspace  # noqa: E402
 from drills import (  # noqa: E402
-    BAD_VALUES, MUTATIONS, PIPELINE, TABLE_FORMATS, _schema_violation, collect_and_check, concurrent_collects,
-    kill_drill, make_baseline, write_valid_run,
+    BAD_VALUES, MUTATIONS, PIPELINE, TABLE_FORMATS, collect_and_check, concurrent_collects, kill_drill,
+    make_baseline, schema_violation, write_valid_run,
 )
 
 from stacker.data import Workspace  # noqa: E402
@@ -60,7 +60,7 @@ def malformed_inputs(scratch: Path, n_random: int, seed: int) -> tuple[int, int,
                                                  write_table=write_table))}
         write_valid_run(ws, "victim", seed=i + 1, fmt=fmt, per_fold=bool(rng.integers(2)), meta={"arch": "v"},
                         write_table=write_table)
-        what = (_schema_violation(rng, root / "runs" / "victim", *bad) if bad
+        what = (schema_violation(rng, root / "runs" / "victim", *bad) if bad
                 else MUTATIONS[kind](rng, root / "runs" / "victim"))
         try:
             collect_and_check(ws, valid, "victim")

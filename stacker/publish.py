@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import hashlib
 import os
 import re
@@ -131,11 +132,14 @@ def recover(folder: Path | str) -> list[str]:
         name = path.name
         if not name.startswith(".") or not path.is_dir():
             continue
-        if name.startswith(_GROUP) and name.endswith(_READY):
-            _roll_forward(path)
-            done.append(f"published the interrupted group {name}")
-        elif (name.endswith(_TMP) or name.endswith(_OLD)) and not _alive(name):
-            done.append(_cleanup(path, folder))
+        try:
+            if name.startswith(_GROUP) and name.endswith(_READY):
+                _roll_forward(path)
+                done.append(f"published the interrupted group {name}")
+            elif (name.endswith(_TMP) or name.endswith(_OLD)) and not _alive(name):
+                done.append(_cleanup(path, folder))
+        except OSError as e:  # a read-only workspace: leave it for a process that may write
+            done.append(f"could not recover {name} ({e})")
     return done
 
 
@@ -169,16 +173,12 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, f"cannot swap {a} with {b}: {os.strerror(code)}")
 
 
-_LIBC = []
-
-
+@functools.lru_cache(maxsize=1)
 def _libc():
-    if not _LIBC:
-        try:
-            _LIBC.append(ctypes.CDLL(None, use_errno=True))
-        except OSError:
-            _LIBC.append(None)
-    return _LIBC[0]
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
 
 def _roll_forward(ready: Path) -> None:

@@ -137,7 +137,7 @@ BAD_VALUES = {
 }
 
 
-def _schema_violation(rng, run_dir: Path, key: str | None = None, value=None) -> str:
+def schema_violation(rng, run_dir: Path, key: str | None = None, value=None) -> str:
     if key is None:
         key = list(BAD_VALUES)[rng.integers(len(BAD_VALUES))]
         value = BAD_VALUES[key][rng.integers(len(BAD_VALUES[key]))]
@@ -149,7 +149,7 @@ def _schema_violation(rng, run_dir: Path, key: str | None = None, value=None) ->
 
 MUTATIONS = {
     "delete cell": _delete_cell, "garbage string": _garbage_string, "flip bytes": _flip_bytes,
-    "truncate": _truncate, "corrupt run.json": _corrupt_run_json, "schema violation": _schema_violation,
+    "truncate": _truncate, "corrupt run.json": _corrupt_run_json, "schema violation": schema_violation,
 }
 
 

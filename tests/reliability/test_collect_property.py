@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import write_table, write_workspace
-from drills import BAD_VALUES, MUTATIONS, TABLE_FORMATS, _schema_violation, collect_and_check, write_valid_run
+from drills import BAD_VALUES, MUTATIONS, TABLE_FORMATS, collect_and_check, schema_violation, write_valid_run
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -63,7 +63,7 @@ def test_collect_round_trips_valid_runs_and_handles_damaged_ones_cleanly(templat
             write_valid_run(ws, "victim", seed=seed, fmt=fmt, per_fold=per_fold, meta=meta, write_table=write_table)
             rng = np.random.default_rng(mutation_seed)
             if kind == "schema violation":
-                _schema_violation(rng, ws.root / "runs" / "victim", key, value)
+                schema_violation(rng, ws.root / "runs" / "victim", key, value)
             else:
                 MUTATIONS[kind](rng, ws.root / "runs" / "victim")
             victim = "victim"
