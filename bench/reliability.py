@@ -10,7 +10,8 @@ suite) more times than the suite does, seeded, and prints three figures:
   stored exactly and no traceback;
 - SIGKILLs survived / made: ``oof-collect``, ``select``, ``fit-l2``, ``submit``
   killed at random moments; survived = workspace opens, ``ls`` works, outputs
-  complete, rerun equals an uninterrupted run;
+  complete, rerun equals an uninterrupted run; ``train`` killed after its first
+  checkpoint: whole fold folders only, ``--resume`` equals the uninterrupted run;
 - concurrent ``oof-collect`` pairs without corruption.
 
     python bench/reliability.py            # 150 damaged folders, 5 kills per command, 6 concurrent pairs
@@ -30,13 +31,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability"), str(ROOT / "tests" / "level0")]
 
 from conftest import write_run, write_table, write_workspace  # noqa: E402
 from drills import (  # noqa: E402
-    BAD_VALUES, MUTATIONS, PIPELINE, TABLE_FORMATS, collect_and_check, concurrent_collects, kill_drill,
-    make_baseline, schema_violation, write_valid_run,
+    BAD_VALUES, MUTATIONS, PIPELINE, TABLE_FORMATS, TRAIN, collect_and_check, concurrent_collects, kill_drill,
+    make_baseline, run_cli, schema_violation, train_kill_drill, write_valid_run,
 )
+from level0_factories import image_workspace  # noqa: E402
 
 from stacker.data import Workspace  # noqa: E402
 
@@ -71,7 +73,7 @@ def malformed_inputs(scratch: Path, n_random: int, seed: int) -> tuple[int, int,
 
 
 def kills(scratch: Path, per_command: int, seed: int) -> tuple[int, int, list[str]]:
-    """Kill each pipeline command ``per_command`` times; return (made, survived, failures)."""
+    """Kill each pipeline command and ``train`` ``per_command`` times; return (made, survived, failures)."""
     ws = write_workspace(scratch / "ws", n_train=48, n_test=12, n_labels=3, k=3)
     for i in range(4):
         write_run(ws, f"m{i}", skill=0.5 + 0.5 * i, arch=f"arch{i % 2}", seed=i // 2, fmt=("csv", "parquet")[i % 2])
@@ -85,6 +87,14 @@ def kills(scratch: Path, per_command: int, seed: int) -> tuple[int, int, list[st
                 kill_drill(baseline, command, rng, scratch)
             except Exception:  # noqa: BLE001
                 failures.append(f"{command}: {traceback.format_exc(limit=3)}")
+    workspace = image_workspace(scratch / "images", n_train=24, n_test=4, k=2)
+    assert run_cli([*TRAIN, "--name", "straight", "-w", str(workspace.root)])[0] == 0
+    for i in range(per_command):
+        made += 1
+        try:
+            train_kill_drill(workspace.root, f"killed{i}", rng, workspace.root / "runs" / "straight")
+        except Exception:  # noqa: BLE001
+            failures.append(f"train: {traceback.format_exc(limit=3)}")
     return made, made - len(failures), failures
 
 

@@ -3,7 +3,8 @@
 - :func:`write_valid_run` / :data:`MUTATIONS`: random valid run folders and ways to damage one;
   :func:`collect_and_check` runs ``oof-collect`` and checks every invariant of a collect.
 - :func:`kill_drill`: start a command as a subprocess, SIGKILL it at a seeded random moment,
-  check the workspace, rerun the command and compare with an uninterrupted run.
+  check the workspace, rerun the command and compare with an uninterrupted run;
+  :func:`train_kill_drill`: the same for ``stacker train``, compared after ``--resume``.
 - :func:`concurrent_collects`: two ``oof-collect`` processes on one store at once.
 
 Every check raises AssertionError with what went wrong; the callers count or fail.
@@ -322,6 +323,47 @@ def kill_drill(baseline: Baseline, command: str, rng: np.random.Generator, scrat
     assert code == 0, err
     assert workspace_digest(Workspace.load(work)) == baseline.after[command], "rerun differs from an uninterrupted run"
     shutil.rmtree(work, ignore_errors=True)
+    return delay
+
+
+TRAIN = ["train", "--arch", "test_resnet", "--img-size", "24", "--epochs", "2", "--batch-size", "8", "--device",
+         "cpu", "--loss", "bce", "--tta", "none", "--no-channels-last", "--workers", "1", "--threads", "1"]
+
+
+def train_kill_drill(ws_root: Path, name: str, rng: np.random.Generator, reference: Path) -> float:
+    """SIGKILL ``stacker train`` (two folds, :data:`TRAIN`) after its first checkpoint plus a random delay.
+
+    Checks that every fold folder is whole or absent, that ``oof-collect`` refuses an
+    unfinished run in one line, and that ``--resume`` writes the files of the
+    uninterrupted run folder ``reference``. Returns the delay after the first checkpoint.
+    """
+    root = str(ws_root)
+    process = subprocess.Popen([sys.executable, "-m", "stacker", *TRAIN, "--name", name, "-w", root],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
+    run = ws_root / "runs" / name
+    deadline = time.monotonic() + 120
+    while not (run / "checkpoints" / "fold0_last.pt").exists() and process.poll() is None \
+            and time.monotonic() < deadline:
+        time.sleep(0.02)
+    delay = float(rng.uniform(0, 1.5))
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "train finished before the kill; make the run longer"
+    Workspace.load(ws_root)
+    assert run_cli(["ls", "-w", root])[0] == 0
+    folds = sorted(p.name for p in run.iterdir() if p.name.startswith("fold"))
+    for fold in folds:  # a fold folder is whole or absent
+        assert sorted(p.name for p in (run / fold).iterdir()) == ["oof.parquet", "test.parquet"], fold
+    code, _, err = run_cli(["oof-collect", "-w", root, f"runs/{name}"])
+    if len(folds) < 2:
+        assert code == 1 and len(err.strip().splitlines()) == 1 and err.startswith(f"rejected {name}: "), err
+    check_store(Workspace.load(ws_root))
+    assert run_cli([*TRAIN, "--name", name, "--resume", "-w", root])[0] == 0
+    for fold in ("fold0", "fold1"):
+        for table in ("oof", "test"):
+            pd.testing.assert_frame_equal(pd.read_parquet(run / fold / f"{table}.parquet"),
+                                          pd.read_parquet(reference / fold / f"{table}.parquet"))
     return delay
 
 
