@@ -31,11 +31,11 @@ from stacker.level1.objectives import Objective, create_objective
 from stacker.level1.outputs import OOF_FILE, SELECTION_FILE, TEST_FILE
 from stacker.level1.selector import SELECTORS, create_selector
 from stacker.oof.matrix import write_matrix
-from stacker.oof.store import Store
 from stacker.publish import publishing
 
 if TYPE_CHECKING:
     from stacker.data import Workspace
+    from stacker.oof.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -
         nested = {label: summarise(folds_, bag_names) for label, (_, folds_) in zip(workspace.labels, results)}
     # level1/ is written aside once selection has succeeded and replaces the previous one in one rename.
     with publishing(workspace.level1_dir) as staging:
-        level1_store = Store(staging, labels=store.labels, n_train=store.n_train, n_test=store.n_test)
+        level1_store = workspace.level1_store().copy_to(staging)  # unchanged bags are not written again
         sync_level1_store(level1_store, bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
         return _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_label, nested)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -183,6 +184,25 @@ class Store:
         if old is not None:
             self._sweep()
         return "added" if old is None else "replaced"
+
+    def copy_to(self, root: Path) -> "Store":
+        """This store's models in a new store at ``root`` (e.g. a staging folder), sharing no writable file.
+
+        The catalog is copied with SQLite's backup API (a consistent snapshot);
+        the data files are hard-linked, as they are content-addressed and never
+        modified in place (copied where links are impossible).
+        """
+        root = Path(root)
+        if (self.root / CATALOG).exists():
+            (root / DATA_DIR).mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as source, closing(sqlite3.connect(root / CATALOG)) as target:
+                source.backup(target)
+            for path in sorted((self.root / DATA_DIR).glob("*.parquet")):
+                try:
+                    os.link(path, root / DATA_DIR / path.name)
+                except OSError:
+                    shutil.copy2(path, root / DATA_DIR / path.name)
+        return Store(root, labels=self.labels, n_train=self.n_train, n_test=self.n_test)
 
     def delete(self, names: Sequence[str]) -> None:
         """Remove models (all or none: unknown names raise before anything changes)."""
