@@ -71,7 +71,7 @@ def try_store_lock(root: Path | str) -> FileLock | None:
 
 
 def _lock(root: Path) -> FileLock:
-    return FileLock(root / LOCK_FILE, is_singleton=True)
+    return FileLock(root.resolve() / LOCK_FILE, is_singleton=True)  # one object per store, however it is spelled
 
 
 def _acquire(lock: FileLock, root: Path, wait: float) -> None:
