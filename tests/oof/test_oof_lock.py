@@ -94,3 +94,11 @@ def test_load_rereads_the_catalog_when_a_concurrent_replace_swept_a_file(make_st
     monkeypatch.setattr(type(store), "_hashes", lambda self, names: [stale[n] for n in names])
     with pytest.raises(StoreError, match="is missing"):  # the catalog itself points at a missing file
         store.load(["m0"])
+
+
+def test_the_lock_is_reentrant_in_a_process_however_the_store_path_is_spelled(tmp_path, monkeypatch):
+    from stacker.oof.lock import store_lock
+
+    monkeypatch.chdir(tmp_path)
+    with store_lock("oof"), store_lock(tmp_path / "oof"):  # a second lock object would refuse (wait 0)
+        assert "process" in (tmp_path / "oof" / ".lock-holder").read_text()
