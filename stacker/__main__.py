@@ -15,26 +15,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Bad input never gives a traceback: a :class:`StackerError` prints
     ``Name: message`` on stderr and returns 1, a usage error returns 2 with
-    the parser's message, Ctrl-C returns 130.
+    the parser's message, Ctrl-C prints ``interrupted; <what was kept>`` and returns 130.
     """
-    from stacker.cli.app import build_app
-
-    app = build_app()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        result = app(args=args, prog_name="stacker", standalone_mode=False)
+        from stacker.cli.app import build_app
+
+        result = build_app()(args=args, prog_name="stacker", standalone_mode=False)
     except StackerError as e:
         typer.echo(f"{type(e).__name__}: {e}", err=True)
         return 1
     except typer.Exit as e:
         return e.exit_code
     except (KeyboardInterrupt, typer.Abort):
-        typer.echo("Interrupted: the store and workspace are as they were before the interrupted step.", err=True)
-        return 130
+        return _interrupted(args)
     except typer.TyperException as e:  # usage errors: bad option value, unknown command
         e.show()
         return getattr(e, "exit_code", 2)
+    if result == 130:  # a KeyboardInterrupt inside a command: Typer raises Exit(130), click returns its code
+        return _interrupted(args)
     return result if isinstance(result, int) else 0
+
+
+_KEPT = {
+    "oof-collect": "runs stored before it are kept in the store; the run being stored was not stored",
+    "train": "finished folds and the last epoch checkpoint are kept; continue with the same command and --resume",
+    "select": "the previous level1/ is kept as it was",
+    "fit-l2": "the previous level2/<learner>/ and submissions are kept as they were (each published output is whole)",
+    "submit": "the previous submission files are kept as they were",
+    "report": "the previous report/ is kept as it was",
+    "prune": "the store is as it was",
+}
+
+
+def _interrupted(args: Sequence[str]) -> int:
+    """Print ``interrupted; <what a Ctrl-C during stacker <args> left in place>``; return 130."""
+    command = next((a for a in args if a in _KEPT), None)
+    kept = _KEPT.get(command, "the store and every published output are as they were before this command")
+    typer.echo(f"interrupted; {kept}", err=True)
+    return 130
 
 
 if __name__ == "__main__":

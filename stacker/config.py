@@ -47,9 +47,13 @@ class FoldsConfig:
 
 @dataclass(frozen=True)
 class CollectConfig:
-    """``stacker oof-collect``: ingest run folders into the OOF store."""
+    """``stacker oof-collect``: ingest run folders into the OOF store.
+
+    ``wait``: seconds to wait while another process writes the store (0: refuse at once).
+    """
 
     replace: bool = False
+    wait: float = 0.0
 
 
 # --- level0 (stacker train) ---

@@ -22,6 +22,10 @@ class StoreError(StackerError):
     """The OOF store is missing a model, or a model conflicts with a stored one."""
 
 
+class StoreBusyError(StoreError):
+    """Another process is writing to the store (one writer at a time)."""
+
+
 class ValidationError(StackerError):
     """Arrays or options passed to a library function are inconsistent."""
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from stacker.cli._console import WorkspaceOption, console, err_console
 
@@ -15,6 +16,8 @@ COMMAND = "oof-collect"
 def run(
     runs: Annotated[Path, typer.Argument(help="Folder of run folders (or one run folder).")] = Path("runs"),
     replace: Annotated[bool, typer.Option(help="Replace stored models whose name is reused with new content.")] = False,
+    wait: Annotated[float, typer.Option(
+        help="Seconds to wait while another process writes the store (0: refuse at once).", min=0)] = 0.0,
     workspace: WorkspaceOption = Path("."),
 ) -> int:
     """Validate every run folder under RUNS and store each valid one (atomically); exit 1 if any was rejected."""
@@ -23,13 +26,13 @@ def run(
     from stacker.oof.collect import collect_runs, resolve_runs_dir
 
     ws = Workspace.load(workspace)
-    report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace))
+    report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace, wait=wait))
     for outcome in ("added", "replaced", "unchanged"):
         names = getattr(report, outcome)
         if names:
             console.print(f"{outcome:9} {len(names):4}  {', '.join(names)}")
     for name, reason in report.rejected.items():
-        err_console.print(f"[red]rejected[/red] {name}: {reason}", highlight=False, markup=True)
+        err_console.print(f"[red]rejected[/red] {escape(name)}: {escape(reason)}", highlight=False, markup=True)
     total = len(ws.store().names())
     console.print(f"store {ws.oof_dir}: {total} models; {len(report.rejected)} runs rejected")
     return 0 if report.ok else 1

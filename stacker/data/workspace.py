@@ -6,6 +6,7 @@ workspace moves between machines as one folder.
 
 from __future__ import annotations
 
+import logging
 import os
 import tomllib
 from dataclasses import asdict, fields
@@ -21,6 +22,9 @@ from stacker.data.folds import read_folds
 from stacker.data.labels import label_matrix, labels_from_frame
 from stacker.data.metric import MetricSpec, parse_metric
 from stacker.exceptions import WorkspaceError
+from stacker.publish import recover
+
+log = logging.getLogger(__name__)
 
 
 class Workspace:
@@ -60,6 +64,9 @@ class Workspace:
             raw["labels"] = tuple(raw["labels"])
         workspace = cls(root, WorkspaceConfig(**raw))
         parse_metric(workspace.config.metric)
+        for folder in (root, workspace.level2_dir, workspace.submissions_dir):  # after a kill -9 (stacker.publish)
+            for done in recover(folder):
+                log.info("%s: %s", folder, done)
         return workspace
 
     @classmethod

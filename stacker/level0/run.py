@@ -35,6 +35,7 @@ from stacker.level0.optim import OPTIMIZERS
 from stacker.level0.schedule import SCHEDULES
 from stacker.level0.trainer import EpochHook, FoldData, FoldTrainer
 from stacker.level0.tta import TTA
+from stacker.publish import publishing
 
 log = logging.getLogger(__name__)
 
@@ -183,16 +184,16 @@ def _fold_written(run_dir: Path, k: int) -> bool:
 
 
 def _write_fold(folder: Path, workspace: Workspace, oof: np.ndarray, test: np.ndarray, k: int) -> None:
-    """Both tables to temp files first, then renamed: a fold folder is complete or absent."""
+    """Both tables written aside and published with one rename: a fold folder is complete or absent."""
     for name, values in (("oof", oof), ("test", test)):
         if not np.isfinite(values).all():
             raise TrainingError(f"fold {k}: {name} probabilities contain non-finite values; nothing was written")
-    folder.mkdir(parents=True, exist_ok=True)
     held_out = workspace.train_ids[workspace.folds == k]
-    tmps = [_write_table(folder / "oof.parquet", workspace, held_out, oof),
-            _write_table(folder / "test.parquet", workspace, workspace.test_ids, test)]
-    for tmp in tmps:
-        tmp.replace(tmp.with_suffix(""))
+    with publishing(folder) as staging:
+        tmps = [_write_table(staging / "oof.parquet", workspace, held_out, oof),
+                _write_table(staging / "test.parquet", workspace, workspace.test_ids, test)]
+        for tmp in tmps:
+            tmp.replace(tmp.with_suffix(""))
 
 
 def _write_table(path: Path, workspace: Workspace, ids: np.ndarray, values: np.ndarray) -> Path:

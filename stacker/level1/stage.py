@@ -3,9 +3,10 @@
 A thin runner around the array-only pieces: load the runs, bag them
 (:mod:`~stacker.level1.bagging`), select per label (labels in parallel
 threads; numpy releases the GIL), optionally repeat selection nested in the
-workspace folds; then rebuild the level-1 store to exactly the current
-candidates and write ``oof.parquet``, ``test.parquet`` and, last,
-``selection.json`` (:mod:`~stacker.level1.outputs`).
+workspace folds; then write a new ``level1/`` aside (a level-1 store of exactly
+the current candidates, ``oof.parquet``, ``test.parquet``, ``selection.json``;
+:mod:`~stacker.level1.outputs`) and publish it over the previous one in one
+atomic rename (:mod:`stacker.publish`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from stacker.level1.objectives import Objective, create_objective
 from stacker.level1.outputs import OOF_FILE, SELECTION_FILE, TEST_FILE
 from stacker.level1.selector import SELECTORS, create_selector
 from stacker.oof.matrix import write_matrix
+from stacker.publish import publishing
 
 if TYPE_CHECKING:
     from stacker.data import Workspace
@@ -65,13 +67,14 @@ def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -
     del oof, test
     folds = workspace.folds if config.nested else None
     results = select_labels(cand_oof, workspace.y, objective, config, folds)
-    # Files change only once selection has succeeded; selection.json is written last.
-    sync_level1_store(workspace.level1_store(), bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
-    bag_names = [b.name for b in bags]
     per_label = {label: selector for label, (selector, _) in zip(workspace.labels, results)}
     fold_subsets = {label: fold_results for label, (_, fold_results) in zip(workspace.labels, results)}
-    return _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label,
-                          fold_subsets if config.nested else None)
+    # level1/ is written aside once selection has succeeded and replaces the previous one in one rename.
+    with publishing(workspace.level1_dir) as staging:
+        level1_store = workspace.level1_store().copy_to(staging)  # unchanged bags are not written again
+        sync_level1_store(level1_store, bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
+        return _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_label,
+                              fold_subsets if config.nested else None)
 
 
 def check_select_config(config: SelectConfig, beta: float) -> Objective:
@@ -152,8 +155,8 @@ def make_selector(config: SelectConfig, objective: Objective):
     return create_selector(config.method, objective, config)
 
 
-def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, fold_subsets) -> SelectionReport:
-    """Level-1 matrices and selection.json.
+def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_label, fold_subsets) -> SelectionReport:
+    """Level-1 matrices and selection.json, written into ``staging`` (published as ``level1/``).
 
     Test rows average each label's selection on every row. Train rows, when
     ``fold_subsets`` is given (nested, the default), average the selection made
@@ -184,9 +187,9 @@ def _write_outputs(workspace, config, bags, cand_oof, cand_test, per_label, fold
         selection["nested"] = _nested_document(nested, workspace.n_folds)
     root = workspace.level1_dir
     paths = {"selection": root / SELECTION_FILE, "oof": root / OOF_FILE, "test": root / TEST_FILE, "store": root}
-    write_matrix(paths["oof"], level1_oof, labels)
-    write_matrix(paths["test"], level1_test, labels)
-    _write_json(paths["selection"], selection)
+    write_matrix(staging / OOF_FILE, level1_oof, labels)
+    write_matrix(staging / TEST_FILE, level1_test, labels)
+    _write_json(staging / SELECTION_FILE, selection)
     return SelectionReport(selection=selection, candidates=names, paths=paths)
 
 

@@ -37,6 +37,7 @@ from stacker.level2.summary import (
     best_single_models, best_single_out_of_fold, score_matrix, summary_columns, summary_rows,
 )
 from stacker.oof.matrix import write_matrix
+from stacker.publish import publishing
 
 HONESTY = (
     "base-model OOF features are out-of-fold; the level-1 selection and the best single model of each fold "
@@ -99,17 +100,18 @@ def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
     honesty = HONESTY if features.in_folds else HONESTY_NOT_NESTED
     result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed)
     output_dir = workspace.level2_dir / config.learner
-    write_matrix(output_dir / OOF_FILE, result.oof, workspace.labels)
-    write_matrix(output_dir / TEST_FILE, result.test, workspace.labels)
-    with progress.status("scoring thresholds out of fold"):
-        scores, best_single = compare(workspace, level1, result)
-    _write_json(output_dir / "config.json", {
-        "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
-        "n_folds": workspace.n_folds, "features": feature_names(features, workspace.folds),
-        "selection_in_folds": features.in_folds, "honesty": honesty,
-    })
-    _write_json(output_dir / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
-                                             "pipelines": scores, "best_single": best_single, "honesty": honesty})
+    with publishing(output_dir) as staging:  # replaces the previous level2/<learner>/ in one rename
+        write_matrix(staging / OOF_FILE, result.oof, workspace.labels)
+        write_matrix(staging / TEST_FILE, result.test, workspace.labels)
+        with progress.status("scoring thresholds out of fold"):
+            scores, best_single = compare(workspace, level1, result)
+        _write_json(staging / "config.json", {
+            "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
+            "n_folds": workspace.n_folds, "features": feature_names(features, workspace.folds),
+            "selection_in_folds": features.in_folds, "honesty": honesty,
+        })
+        _write_json(staging / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
+                                              "pipelines": scores, "best_single": best_single, "honesty": honesty})
     return L2Result(output_dir, list(workspace.labels), workspace.metric, learner.get_params(), scores, best_single,
                     honesty)
 

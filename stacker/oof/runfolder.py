@@ -11,7 +11,6 @@ file and, where there is one, the first offending id and label.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,8 @@ import pandas as pd
 from stacker.data.workspace import Workspace
 from stacker.exceptions import RunFormatError
 from stacker.oof.formats import suffixes, table_format
+from stacker.oof.runjson import RUN_JSON, read_run_json
 
-RUN_JSON = "run.json"
 SUFFIXES = suffixes()
 _FOLD_DIR = re.compile(r"^fold(\d+)$")
 
@@ -46,14 +45,14 @@ class RunData:
 def read_run(run_dir: Path, workspace: Workspace) -> RunData:
     """Validate ``run_dir`` against ``workspace`` and return its arrays."""
     run_dir = Path(run_dir)
-    meta = _read_meta(run_dir)
+    meta = read_run_json(run_dir)
     fold_dirs = _fold_dirs(run_dir)
     top_level = _find_table(run_dir, "oof", run_dir.name, required=False)
     if fold_dirs and top_level:
         raise RunFormatError(
             f"run {run_dir.name!r}: has both {top_level.name} and fold folders; keep one layout"
         )
-    columns = _stated_labels(meta, run_dir.name)
+    columns = meta.get("labels")  # the column order of positional tables (checked by the schema)
     if fold_dirs:
         oof, test = _read_folds(run_dir, fold_dirs, workspace, columns)
     else:
@@ -62,32 +61,6 @@ def read_run(run_dir: Path, workspace: Workspace) -> RunData:
         test = _read_table(_find_table(run_dir, "test", run_dir.name), run_dir.name, workspace, workspace.test_ids,
                            "test", columns)
     return RunData(name=run_dir.name, meta=meta, oof=oof, test=test)
-
-
-def _read_meta(run_dir: Path) -> dict:
-    path = run_dir / RUN_JSON
-    if not path.exists():
-        raise RunFormatError(f"run {run_dir.name!r}: no {RUN_JSON} (it needs at least {{\"arch\": \"...\"}})")
-    try:
-        meta = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise RunFormatError(f"run {run_dir.name!r}: {RUN_JSON} is not valid JSON ({e})") from e
-    if not isinstance(meta, dict) or not isinstance(meta.get("arch"), str) or not meta["arch"]:
-        raise RunFormatError(f"run {run_dir.name!r}: {RUN_JSON} must be an object with a non-empty string 'arch'")
-    if "seed" in meta and meta["seed"] is not None and not isinstance(meta["seed"], int):
-        raise RunFormatError(f"run {run_dir.name!r}: {RUN_JSON} 'seed' must be an integer, found {meta['seed']!r}")
-    return meta
-
-
-def _stated_labels(meta: dict, run: str) -> list[str] | None:
-    """run.json ``"labels"``: the column order of positional tables, or None (the workspace order)."""
-    labels = meta.get("labels")
-    if labels is None:
-        return None
-    if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels) or len(set(labels)) != len(labels):
-        raise RunFormatError(f"run {run!r}: {RUN_JSON} 'labels' must be a list of distinct label names, "
-                             f"found {labels!r}")
-    return labels
 
 
 def _fold_dirs(run_dir: Path) -> dict[int, Path]:

@@ -8,8 +8,10 @@ Layout under ``root`` (``<workspace>/oof`` or ``<workspace>/level1``)::
 
 Files are content-addressed and written before the catalog row is committed,
 so a crash or Ctrl-C at any point leaves the catalog as it was; files no row
-refers to are swept when the store is next opened. Nothing is pickled:
-loading a store never executes code. Paths inside are relative.
+refers to are swept when the store is next opened. Writers hold the store's
+lock (:mod:`stacker.oof.lock`): one writer at a time, readers never wait.
+Nothing is pickled: loading a store never executes code. Paths inside are
+relative.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -28,6 +31,7 @@ from typing import Sequence
 import numpy as np
 
 from stacker.exceptions import StoreError
+from stacker.oof.lock import store_lock, try_store_lock
 from stacker.oof.matrix import read_matrix, write_matrix
 
 CATALOG = "catalog.sqlite"
@@ -127,6 +131,17 @@ class Store:
         test : ndarray of shape (n_models, n_test, n_labels), float32
         """
         hashes = self._hashes(names)
+        for _ in range(2):  # a concurrent --replace may sweep a file between our catalog read and the file read
+            try:
+                return self._read(hashes)
+            except (StoreError, OSError):
+                current = self._hashes(names)
+                if current == hashes:
+                    raise  # the catalog did not change: the store itself is damaged
+                hashes = current
+        return self._read(hashes)
+
+    def _read(self, hashes: list[str]) -> tuple[np.ndarray, np.ndarray]:
         oof = np.empty((len(hashes), self.n_train, len(self.labels)), dtype=np.float32)
         test = np.empty((len(hashes), self.n_test, len(self.labels)), dtype=np.float32)
         jobs = [(self._file(h, "oof"), oof[i]) for i, h in enumerate(hashes)]
@@ -147,6 +162,11 @@ class Store:
         same name with other content raises StoreError unless ``replace``.
         """
         oof, test = self._checked(name, oof, test)
+        with store_lock(self.root):
+            return self._add(name, oof, test, arch=arch, variant=variant, seed=seed, kind=kind, meta=meta,
+                             replace=replace)
+
+    def _add(self, name, oof, test, *, arch, variant, seed, kind, meta, replace) -> str:
         digest = content_hash(oof, test, self.labels)
         old = {e.name: e for e in self.entries()}.get(name)
         if old is not None and old.content_hash == digest:
@@ -165,12 +185,32 @@ class Store:
             self._sweep()
         return "added" if old is None else "replaced"
 
+    def copy_to(self, root: Path) -> "Store":
+        """This store's models in a new store at ``root`` (e.g. a staging folder), sharing no writable file.
+
+        The catalog is copied with SQLite's backup API (a consistent snapshot);
+        the data files are hard-linked, as they are content-addressed and never
+        modified in place (copied where links are impossible).
+        """
+        root = Path(root)
+        if (self.root / CATALOG).exists():
+            (root / DATA_DIR).mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as source, closing(sqlite3.connect(root / CATALOG)) as target:
+                source.backup(target)
+            for path in sorted((self.root / DATA_DIR).glob("*.parquet")):
+                try:
+                    os.link(path, root / DATA_DIR / path.name)
+                except OSError:
+                    shutil.copy2(path, root / DATA_DIR / path.name)
+        return Store(root, labels=self.labels, n_train=self.n_train, n_test=self.n_test)
+
     def delete(self, names: Sequence[str]) -> None:
         """Remove models (all or none: unknown names raise before anything changes)."""
-        self._hashes(names)
-        with closing(self._connect()) as db, db:
-            db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
-        self._sweep()
+        with store_lock(self.root):
+            self._hashes(names)
+            with closing(self._connect()) as db, db:
+                db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
+            self._sweep()
 
     # ----- internals --------------------------------------------------------
     def _connect(self, create: bool = False) -> sqlite3.Connection:
@@ -233,14 +273,21 @@ class Store:
         return oof, test
 
     def _sweep(self) -> None:
-        """Delete temp files and data files that no catalog row refers to."""
+        """Delete temp files and data files that no catalog row refers to (skipped while another process writes:
+        its files may not have their catalog row yet)."""
         data = self.root / DATA_DIR
         if not data.exists():
             return
-        live = {e.content_hash for e in self.entries()}
-        for path in data.iterdir():
-            if path.name.endswith(".tmp") or path.name.split(".")[0] not in live:
-                path.unlink(missing_ok=True)
+        lock = try_store_lock(self.root)
+        if lock is None:
+            return
+        try:
+            live = {e.content_hash for e in self.entries()}
+            for path in data.iterdir():
+                if path.name.endswith(".tmp") or path.name.split(".")[0] not in live:
+                    path.unlink(missing_ok=True)
+        finally:
+            lock.release()
 
 
 def _preview(names: Sequence[str], n: int = 5) -> str:

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from stacker.exceptions import RunFormatError
-from stacker.oof.runfolder import RUN_JSON, check_values
+from stacker.oof.runfolder import check_values
+from stacker.oof.runjson import RUN_JSON, check_fields
 
 WRITE_FORMATS = ("npy", "npz", "h5", "parquet", "csv")
 
@@ -90,6 +91,7 @@ def write_run(
         raise RunFormatError(f"run {name!r}: {path} already exists; pass overwrite=True or choose another name")
     meta = {"arch": arch} | ({"seed": int(seed)} if seed is not None else {}) | (
         {"variant": variant} if variant else {}) | ({"labels": list(labels)} if labels is not None else {})
+    check_fields(meta, f"run {name!r}, {RUN_JSON}")  # the schema oof-collect applies
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=path.parent))
     try:

@@ -29,6 +29,7 @@ import numpy as np
 from stacker import __version__, progress
 from stacker.config import STAGE_OOF_FILE, ReportConfig, ThresholdConfig
 from stacker.data.workspace import Workspace
+from stacker.publish import publishing
 from stacker.report.correlation import model_similarity, plot_similarity
 from stacker.report.curves import plot_threshold_curves
 from stacker.report.cv_summary import (
@@ -83,19 +84,17 @@ def build_report(workspace: Workspace, config: ReportConfig = _DEFAULT) -> Path:
     Each section is drawn only when its stage's outputs exist; otherwise it
     holds a note naming the command that produces them.
     """
-    out = workspace.report_dir
-    out.mkdir(parents=True, exist_ok=True)
-    for name in FIGURES:
-        (out / name).unlink(missing_ok=True)
-    ctx = _Context(workspace, config, out, _summary(workspace, config))
-    builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _decision, _cv_summary)
-    sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
-    page = render_page(
-        title="stacker report", subtitle=_subtitle(workspace), cards=_cards(ctx), sections=sections,
-        footer=f"stacker {__version__} · generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
-               f"every score is out of fold on the workspace folds",
-    )
-    return write_page(out / INDEX, page)
+    with publishing(workspace.report_dir) as out:  # a new report/ replaces the previous one in one rename
+        ctx = _Context(workspace, config, out, _summary(workspace, config))
+        builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _decision, _cv_summary)
+        sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
+        page = render_page(
+            title="stacker report", subtitle=_subtitle(workspace), cards=_cards(ctx), sections=sections,
+            footer=f"stacker {__version__} · generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC · "
+                   f"every score is out of fold on the workspace folds",
+        )
+        write_page(out / INDEX, page)
+    return workspace.report_dir / INDEX
 
 
 def _summary(workspace: Workspace, config: ReportConfig) -> CVSummary | None:

@@ -13,10 +13,12 @@ candidates used, each with its content hash and its members' OOF-store hashes),
 features; ``null`` for the level-1 average), ``stage_scores`` (level 2: the
 out-of-fold scores of the best single model, the level-1 average and level 2
 under both threshold methods, from ``scores.json``; ``null`` otherwise),
-``choice`` (``submit --best``: every candidate stage and method with its
+``choice`` (``submit --best``: every candidate stage and rule with its
 out-of-fold score, fold scores and standard error, the runner-up, the paired
 margin and its standard error, whether it is beyond the noise, and the nested
-score and optimism of choosing; ``null`` otherwise), ``honesty``, ``versions``.
+score and optimism of choosing; ``null`` otherwise), ``honesty``, ``versions``,
+and ``csv_sha256`` (the CSV's SHA-256, added by
+:func:`~stacker.submission.submit.submit` as it publishes the pair).
 """
 
 from __future__ import annotations

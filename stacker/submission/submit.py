@@ -23,6 +23,7 @@ from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
 from stacker.oof.matrix import read_matrix
+from stacker.publish import file_sha256, publishing_files
 from stacker.submission.provenance import model_hashes, provenance, write_provenance
 from stacker.submission.stages import Choice, choose_best, score_stages, stage_fold_sizes
 from stacker.submission.write import format_submission, read_sample, write_submission
@@ -63,8 +64,10 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     """Write ``submissions/<name>.csv`` and ``<name>.json`` from ``config.source``.
 
     Everything is read and checked before anything is written; the CSV and
-    the JSON are each written atomically. With ``config.best`` the stage and
-    rule are chosen by :func:`~stacker.submission.stages.choose_best`.
+    the JSON are published together (:func:`stacker.publish.publishing_files`),
+    the JSON recording the CSV's SHA-256 as ``csv_sha256``. With
+    ``config.best`` the stage and rule are chosen by
+    :func:`~stacker.submission.stages.choose_best`.
     """
     choice = None
     if config.best:
@@ -84,10 +87,13 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     frame = format_submission(sample, evaluation["rule"].predict(test), workspace.labels,
                               id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)
     csv = workspace.submissions_dir / f"{name}.csv"
+    json_path = csv.with_suffix(".json")
     document = _provenance(workspace, config, name, csv, evaluation)
     document["choice"] = None if choice is None else choice.to_dict()
-    write_submission(csv, frame)
-    json_path = write_provenance(csv.with_suffix(".json"), document)
+    with publishing_files([csv, json_path]) as staged:  # the CSV and its provenance appear together
+        write_submission(staged[csv], frame)
+        document["csv_sha256"] = file_sha256(staged[csv])
+        write_provenance(staged[json_path], document)
     return SubmissionResult(csv, json_path, config.rule, document["cv_f2"], evaluation["thresholds"],
                             config.source, choice)
 

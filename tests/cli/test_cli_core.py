@@ -34,7 +34,7 @@ def test_init_folds_collect_ls(tmp_path, make_workspace, capsys):
     assert main(["oof-collect", "-w", root, "runs"]) == 1
     captured = capsys.readouterr()
     assert "added" in captured.out and "good" in captured.out
-    assert "rejected bad: run 'bad': run.json must be an object with a non-empty string 'arch'" in captured.err
+    assert "rejected bad: run 'bad', run.json: arch is required" in captured.err
     assert main(["ls", "-w", root, "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["name"], r["arch"], r["seed"]) for r in rows] == [("good", "cnn", 1)]

@@ -202,3 +202,14 @@ def test_sync_level1_store_outcomes(make_store):
     outcome = sync_level1_store(store, bags[1:], oof[::-1][1:], test[::-1][1:], hashes)
     assert outcome == {"deleted": ["m0"], "replaced": ["m1"]}
     assert store.names() == ["m1"]
+
+
+def test_a_rerun_publishes_a_new_level1_folder_that_reuses_unchanged_bags(make_store):
+    ws = make_store(n_runs=4)
+    run_selection(ws, SelectConfig(method="greedy"))
+    before = {e.name: e for e in ws.level1_store().entries()}
+    inodes = {p.name: p.stat().st_ino for p in (ws.level1_dir / "data").iterdir()}
+    run_selection(ws, SelectConfig(method="greedy", per_label=1))
+    assert {e.name: e for e in ws.level1_store().entries()} == before  # same rows, same 'created'
+    assert {p.name: p.stat().st_ino for p in (ws.level1_dir / "data").iterdir()} == inodes  # linked, not rewritten
+    assert [p.name for p in ws.root.iterdir() if p.name.startswith(".level1")] == []
