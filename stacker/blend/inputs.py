@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from stacker.config import BLEND_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
 from stacker.exceptions import StoreError, ValidationError
 
 
@@ -24,9 +24,7 @@ def resolve_sources(workspace, patterns: Sequence[str]) -> list[str]:
     Empty ``patterns``: every stage folder except the blend itself.
     Raises ValidationError for a pattern naming the blend, StoreError for one that matches no stage.
     """
-    from stacker.submission.stages import stage_sources
-
-    available = [s for s in stage_sources(workspace) if not _is_blend(s)]
+    available = [s for s in stage_folders(workspace.root) if not _is_blend(s)]
     if not patterns:
         if not available:
             raise StoreError(f"no stage folder in {workspace.root} to blend; run 'stacker select' and "
@@ -47,6 +45,18 @@ def resolve_sources(workspace, patterns: Sequence[str]) -> list[str]:
                              f"{STAGE_TEST_FILE}; stages in this workspace: {', '.join(available) or 'none'}")
         chosen.extend(m for m in matches if m not in chosen)
     return chosen
+
+
+def stage_folders(root: Path | str) -> list[str]:
+    """Stage folders under ``root`` with both prediction files: ``level1``, ``level2/<learner>`` by name, ``blend``.
+
+    Returns paths relative to ``root`` (``"level2/lightgbm"``); hidden folders (a publish in progress) are skipped.
+    """
+    root = Path(root)
+    level2 = sorted(p for p in (root / LEVEL2_DIR).glob("*") if p.is_dir() and not p.name.startswith("."))
+    folders = [root / LEVEL1_DIR, *level2, root / BLEND_DIR]
+    return [f.relative_to(root).as_posix() for f in folders
+            if (f / STAGE_OOF_FILE).exists() and (f / STAGE_TEST_FILE).exists()]
 
 
 def read_inputs(workspace, sources: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.blend.inputs import stage_folders
+from stacker.config import STAGE_OOF_FILE
 from stacker.decide.evaluate import evaluate_rules, standard_error
 from stacker.decide.rules import applies_to
 from stacker.exceptions import SubmissionError
@@ -126,11 +127,7 @@ class Choice:
 
 def stage_sources(workspace) -> list[str]:
     """Stage folders with both prediction files: ``level1``, ``level2/<learner>`` by name, then ``blend``."""
-    root = Path(workspace.root)
-    level2 = sorted(p for p in (root / LEVEL2_DIR).glob("*") if p.is_dir() and not p.name.startswith("."))
-    folders = [root / LEVEL1_DIR, *level2, root / BLEND_DIR]
-    return [str(f.relative_to(root).as_posix()) for f in folders
-            if (f / STAGE_OOF_FILE).exists() and (f / STAGE_TEST_FILE).exists()]
+    return stage_folders(workspace.root)
 
 
 def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, ...] = CHOICE_RULES) -> list[Candidate]:
