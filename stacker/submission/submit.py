@@ -106,7 +106,7 @@ def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path
 
 
 def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
-    folder = oof_path(workspace, source).parent  # refuses anything but level1 or level2/<learner>
+    folder = oof_path(workspace, source).parent  # refuses anything but level1, level2/<learner> or blend
     for file in (OOF_FILE, TEST_FILE):
         if not (folder / file).exists():
             hint = {"level1": "stacker select", "blend": "stacker blend"}.get(Path(source).parts[0],
