@@ -19,7 +19,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "Workspace": "stacker.api", "write_run": "stacker.api", "CollectResult": "stacker.api",
     "SelectResult": "stacker.api", "Level2Result": "stacker.api", "SubmitResult": "stacker.api",
-    "DecideResult": "stacker.api",
+    "DecideResult": "stacker.api", "BlendResult": "stacker.api",
     "StackerError": "stacker.exceptions",
 }
 

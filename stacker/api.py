@@ -29,18 +29,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from stacker.config import CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig
+from stacker.config import (
+    BlendConfig, CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig,
+)
 from stacker.data.workspace import Workspace as _BaseWorkspace
 from stacker.exceptions import ValidationError, WorkspaceError
 from stacker.oof.writer import write_run
 
 if TYPE_CHECKING:
+    from stacker.blend import BlendResult as _BlendReport
     from stacker.level1.stage import SelectionReport
     from stacker.level2.stage import L2Result
     from stacker.oof.collect import CollectReport
     from stacker.submission.submit import SubmissionResult
 
-__all__ = ["CollectResult", "DecideResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
+__all__ = ["BlendResult", "CollectResult", "DecideResult", "Level2Result", "SelectResult", "SubmitResult", "Workspace", "write_run"]
 
 
 class _Tabular(ABC):
@@ -157,6 +160,51 @@ class Level2Result(_Tabular):
 
 
 @dataclass(frozen=True)
+class BlendResult(_Tabular):
+    """A per-label blend of stage outputs (:meth:`Workspace.blend`).
+
+    Attributes
+    ----------
+    result : stacker.blend.BlendResult
+        What the stage wrote (``blend/``): the inputs, ``blend.json``'s document and the scores.
+    oof : ndarray of shape (n_train, n_labels), float32
+        The blend's OOF probabilities; fold ``k``'s rows use the weights chosen without fold ``k``.
+    test : ndarray of shape (n_test, n_labels), float32
+        The blend's test probabilities (weights chosen on every train row).
+    scores : dict
+        ``{"blend" | input stage: {"greedy" | "smooth": {...}}}``, honest out-of-fold F-beta in [0, 1].
+    """
+
+    result: _BlendReport
+    oof: np.ndarray
+    test: np.ndarray
+    scores: dict
+
+    @property
+    def source(self) -> str:
+        """The stage folder relative to the workspace, ``blend`` (what ``submit`` reads)."""
+        return self.result.output_dir.name
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per label, shape (n_labels, 2 + n_inputs + 2).
+
+        Columns ``label``, ``weights`` (``"stage weight, ..."``), one weight column
+        per input stage (0 when unused), ``in_sample`` (F-beta of the blend on the
+        rows it was chosen on) and ``held_out`` (mean over folds of the weights
+        chosen without a fold, scored on it).
+        """
+        document = self.result.document
+        rows = []
+        for label, entry in document["per_label"].items():
+            weights = entry["weights"]
+            rows.append({"label": label, "weights": ", ".join(f"{k} {v:.2f}" for k, v in weights.items()),
+                         **{source: weights.get(source, 0.0) for source in document["inputs"]},
+                         "in_sample": entry["in_sample"],
+                         "held_out": document["nested"]["per_label"][label]["held_out"]})
+        return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
 class DecideResult(_Tabular):
     """Decision rules of a stage compared out of fold (:meth:`Workspace.decide`).
 
@@ -222,7 +270,7 @@ class Workspace(_BaseWorkspace):
 
     It is a :class:`stacker.data.Workspace` (ids, labels, folds, stores), plus
     ``create``, ``make_folds``, ``collect``, ``select``, ``fit_level2``,
-    ``decide``, ``submit`` and ``leaderboard``. Each calls the library function behind
+    ``blend``, ``decide``, ``submit``, ``stages`` and ``leaderboard``. Each calls the library function behind
     the matching CLI command and returns a result with a DataFrame view.
     """
 
@@ -304,14 +352,41 @@ class Workspace(_BaseWorkspace):
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return Level2Result(result, oof, test, result.scores)
 
-    def decide(self, source: Level2Result | str = SubmitConfig.source, *, rules: tuple[str, ...] = DecideConfig.rules,
-               params: dict | None = None) -> DecideResult:
+    def blend(self, sources: tuple[str, ...] | list[str] = BlendConfig.sources, *,
+              per_label: int = BlendConfig.per_label, replacement: bool = BlendConfig.replacement) -> BlendResult:
+        """Blend stage outputs per label and publish ``blend/`` (as ``stacker blend``).
+
+        Parameters
+        ----------
+        sources : sequence of str or Level2Result
+            Stage folders (``"level1"``, ``"level2/<learner>"``, globs such as
+            ``"level2/*"``) or :meth:`fit_level2` results; empty: every stage
+            folder except the blend itself.
+        per_label : int
+            Most additions per label (an input added twice counts twice).
+        replacement : bool
+            Let an input be added again (Caruana); its weight is its count over the additions.
+        """
+        from stacker.blend import run_blend
+        from stacker.oof.matrix import read_matrix
+
+        if isinstance(sources, (str, Level2Result)):
+            sources = (sources,)
+        names = tuple(s.source if isinstance(s, Level2Result) else str(s) for s in sources)
+        result = run_blend(self, BlendConfig(sources=names, per_label=per_label, replacement=replacement))
+        oof = read_matrix(result.output_dir / "oof.parquet", self.labels)
+        test = read_matrix(result.output_dir / "test.parquet", self.labels)
+        return BlendResult(result, oof, test, result.scores)
+
+    def decide(self, source: Level2Result | BlendResult | str = SubmitConfig.source, *,
+               rules: tuple[str, ...] = DecideConfig.rules, params: dict | None = None) -> DecideResult:
         """Compare decision rules on a stage's OOF predictions and write ``<stage>/decide.json`` (as ``stacker decide``).
 
         Parameters
         ----------
-        source : Level2Result or str
-            A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
+        source : Level2Result, BlendResult or str
+            A :meth:`fit_level2` or :meth:`blend` result, or a stage folder: ``"level1"``,
+            ``"level2/<learner>"`` or ``"blend"``.
         rules : tuple of str
             Registered rule names (``stacker.decide.list_rules()``).
         params : dict, optional
@@ -319,17 +394,18 @@ class Workspace(_BaseWorkspace):
         """
         from stacker.decide.stage import decide_stage
 
-        folder = source.source if isinstance(source, Level2Result) else str(source)
+        folder = source.source if isinstance(source, (Level2Result, BlendResult)) else str(source)
         return DecideResult(decide_stage(self, folder, DecideConfig(rules=tuple(rules), params=dict(params or {}))))
 
-    def submit(self, source: Level2Result | str = SubmitConfig.source, *, rule: str = SubmitConfig.rule,
+    def submit(self, source: Level2Result | BlendResult | str = SubmitConfig.source, *, rule: str = SubmitConfig.rule,
                name: str | None = None, best: bool = False) -> SubmitResult:
         """Decide a stage's predictions into ``submissions/<name>.csv`` + ``.json`` (as ``stacker submit``).
 
         Parameters
         ----------
-        source : Level2Result or str
-            A :meth:`fit_level2` result, or a stage folder: ``"level1"`` or ``"level2/<learner>"``.
+        source : Level2Result, BlendResult or str
+            A :meth:`fit_level2` or :meth:`blend` result, or a stage folder: ``"level1"``,
+            ``"level2/<learner>"`` or ``"blend"``.
         rule : str
             Decision rule: ``"greedy"``, ``"smooth"``, ``"expected-f"``, ... (``stacker.decide.list_rules()``).
         name : str, optional
@@ -340,7 +416,7 @@ class Workspace(_BaseWorkspace):
         """
         from stacker.submission.submit import submit
 
-        folder = source.source if isinstance(source, Level2Result) else str(source)
+        folder = source.source if isinstance(source, (Level2Result, BlendResult)) else str(source)
         result = submit(self, SubmitConfig(source=folder, rule=rule, name=name, best=best))
         frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
         return SubmitResult(result, frame)

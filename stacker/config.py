@@ -13,6 +13,7 @@ CONFIG_FILE = "stacker.toml"
 OOF_DIR = "oof"
 LEVEL1_DIR = "level1"
 LEVEL2_DIR = "level2"
+BLEND_DIR = "blend"
 SUBMISSIONS_DIR = "submissions"
 REPORT_DIR = "report"
 RUNS_DIR = "runs"
@@ -195,6 +196,25 @@ class L2Config:
     params: dict = field(default_factory=dict)
     jobs: int = 1
     seed: int = 0
+
+
+
+@dataclass(frozen=True)
+class BlendConfig:
+    """``stacker blend``: per-label Caruana blend of stage outputs -> ``blend/``.
+
+    ``sources``: stage folders relative to the workspace (``level1``,
+    ``level2/<learner>``, globs such as ``level2/*``); empty: every stage
+    folder except the blend itself. ``per_label``: most additions per label
+    (a model added twice counts twice). ``replacement``: an input may be added
+    again (its weight is its count over the additions). The objective is
+    F-beta at the exact best threshold (beta from the workspace metric); the
+    weights behind fold ``k``'s OOF rows are chosen without fold ``k``.
+    """
+
+    sources: tuple[str, ...] = ()
+    per_label: int = 4
+    replacement: bool = True
 
 # --- thresholds / submission ---
 

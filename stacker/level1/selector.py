@@ -7,11 +7,16 @@ subsets of the rows of ``P`` whose average maximises ``objective`` and sets
 - ``selected_`` : ndarray of int, model indices in the order they were added;
 - ``score_`` : float, objective of their average (higher is better);
 - ``trace_`` : list of float, the score after each addition;
-- ``n_evaluations_`` : int, candidate averages scored.
+- ``n_evaluations_`` : int, candidate averages scored;
+- ``weights_`` : ndarray of float of shape (n_models,), each model's weight in
+  the average (times added over ``len(selected_)``; sums to 1).
 
 Rules shared by all three:
 
-- a model is used at most once; at most ``per_label`` models;
+- a model is used at most once (``GreedySelector(replacement=True)`` may add a
+  model again: Caruana's selection with replacement, where a model's weight is
+  the number of times it was added over the number of additions); at most
+  ``per_label`` models (additions);
 - an addition must strictly improve the score, so a search stops early when
   none does;
 - ties go to the smaller ensemble, then to the lower model indices (sorted
@@ -56,15 +61,18 @@ def _child(parent: _State, m: int, score: float, P: np.ndarray) -> _State:
 class _Search:
     """One fit's data and evaluation counter, shared by the selectors' helpers."""
 
-    def __init__(self, objective: Objective, P: np.ndarray, y: np.ndarray) -> None:
+    def __init__(self, objective: Objective, P: np.ndarray, y: np.ndarray, *, replacement: bool = False) -> None:
         self.objective = objective
         self.P = P
         self.y = y
+        self.replacement = replacement
         self.n_evaluations = 0
 
     def unused(self, state: _State) -> np.ndarray:
+        """Models that may be added to ``state``: those not in it, or every model with replacement."""
         mask = np.ones(len(self.P), dtype=bool)
-        mask[list(state.path)] = False
+        if not self.replacement:
+            mask[list(state.path)] = False
         return np.flatnonzero(mask)
 
     def score(self, state: _State, candidates: np.ndarray) -> np.ndarray:
@@ -96,13 +104,14 @@ class _Selector:
         self.objective = objective
         self.per_label = per_label
 
-    def _prepare(self, P, y) -> _Search:
+    def _prepare(self, P, y, *, replacement: bool = False) -> _Search:
         _check_positive(self.per_label, "per_label")
         P, y = check_selection_inputs(P, y)
-        return _Search(resolve_objective(self.objective), P, y)
+        return _Search(resolve_objective(self.objective), P, y, replacement=replacement)
 
     def _set_result(self, search: _Search, state: _State) -> None:
         self.selected_ = np.array(state.path, dtype=np.int64)
+        self.weights_ = np.bincount(self.selected_, minlength=len(search.P)) / len(self.selected_)
         self.score_ = float(state.score)
         self.trace_ = list(state.trace)
         self.n_evaluations_ = search.n_evaluations
@@ -113,19 +122,28 @@ class _Selector:
 
 
 class GreedySelector(_Selector):
-    """Greedy forward selection without replacement (Caruana et al. 2004, with early stop).
+    """Greedy forward selection (Caruana et al. 2004, with early stop), without or with replacement.
 
     Parameters
     ----------
     objective : str or Objective, default "fbeta"
         A registered objective name or an objective instance.
     per_label : int, default 3
-        Largest number of models averaged.
+        Largest number of additions (models averaged, counted with repetition).
+    replacement : bool, default False
+        Let a model be added again (Caruana's ensemble selection with
+        replacement): ``selected_`` may repeat an index and ``weights_`` is
+        each model's count over ``len(selected_)``. An addition must still
+        strictly improve; ties go to the lowest index.
     """
+
+    def __init__(self, objective: str | Objective = "fbeta", *, per_label: int = 3, replacement: bool = False) -> None:
+        super().__init__(objective, per_label=per_label)
+        self.replacement = replacement
 
     def fit(self, P, y) -> "GreedySelector":
         """Select from ``P`` of shape (n_models, n_samples) against 0/1 ``y`` of shape (n_samples,)."""
-        search = self._prepare(P, y)
+        search = self._prepare(P, y, replacement=bool(self.replacement))
         self._set_result(search, search.greedy_from(_empty_state(len(search.y)), self.per_label))
         return self
 

@@ -1,7 +1,7 @@
 """Every stage of a workspace with its honest CV score, and the honest choice of what to submit.
 
-A *stage* is a folder holding ``oof.parquet`` and ``test.parquet``: ``level1``
-and each ``level2/<learner>``. A *candidate* is a stage with a decision rule
+A *stage* is a folder holding ``oof.parquet`` and ``test.parquet``: ``level1``,
+each ``level2/<learner>`` and ``blend``. A *candidate* is a stage with a decision rule
 (``greedy`` and ``smooth`` thresholds, and ``expected-f`` where the metric is
 per-sample): what one submission would be. Each candidate is scored out of
 fold by :func:`stacker.decide.evaluate_rules` (the rule fitted on K-1 folds,
@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stacker.config import LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.blend.inputs import stage_folders
+from stacker.config import STAGE_OOF_FILE
 from stacker.decide.evaluate import evaluate_rules, standard_error
 from stacker.decide.rules import applies_to
 from stacker.exceptions import SubmissionError
@@ -125,11 +126,8 @@ class Choice:
 
 
 def stage_sources(workspace) -> list[str]:
-    """Stage folders with both prediction files: ``level1`` first, then ``level2/<learner>`` by name."""
-    root = Path(workspace.root)
-    folders = [root / LEVEL1_DIR, *sorted(p for p in (root / LEVEL2_DIR).glob("*") if p.is_dir())]
-    return [str(f.relative_to(root).as_posix()) for f in folders
-            if (f / STAGE_OOF_FILE).exists() and (f / STAGE_TEST_FILE).exists()]
+    """Stage folders with both prediction files: ``level1``, ``level2/<learner>`` by name, then ``blend``."""
+    return stage_folders(workspace.root)
 
 
 def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, ...] = CHOICE_RULES) -> list[Candidate]:

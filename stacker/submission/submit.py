@@ -51,7 +51,7 @@ class SubmissionResult:
 
 
 def default_name(source: str, method: str) -> str:
-    """``level1`` -> ``l1-<method>``; ``level2/<learner>`` -> ``l2-<learner>-<method>``."""
+    """``level1`` -> ``l1-<method>``; ``level2/<learner>`` -> ``l2-<learner>-<method>``; ``blend`` -> ``blend-<method>``."""
     parts = Path(source).parts
     if parts == ("level1",):
         return f"l1-{method}"
@@ -112,20 +112,29 @@ def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path
 
 
 def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
-    folder = oof_path(workspace, source).parent  # refuses anything but level1 or level2/<learner>
+    folder = oof_path(workspace, source).parent  # refuses anything but level1, level2/<learner> or blend
     for file in (OOF_FILE, TEST_FILE):
         if not (folder / file).exists():
-            hint = "stacker select" if Path(source).parts[:1] == ("level1",) else "stacker fit-l2 --learner ..."
-            raise SubmissionError(f"no {file} in {folder}; expected --from level1 or level2/<learner>; run '{hint}' first")
+            hint = {"level1": "stacker select", "blend": "stacker blend"}.get(Path(source).parts[0],
+                                                                              "stacker fit-l2 --learner ...")
+            raise SubmissionError(f"no {file} in {folder}; expected --from level1, level2/<learner> or blend; "
+                                  f"run '{hint}' first")
     return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)
 
 
 def _learner(workspace: Workspace, source: str) -> dict | None:
-    """Level-2 learner, params and features from ``<source>/config.json``; None for level 1."""
+    """Level-2 learner, params and features from ``<source>/config.json``; None for level 1.
+
+    For a blend: its inputs and, per label, the inputs' weights (``blend.json``).
+    """
     path = workspace.root / source / "config.json"
     if not path.exists():
         return None
     saved = json.loads(path.read_text())
+    if "learner" not in saved["config"]:
+        weights = json.loads((path.parent / "blend.json").read_text())["per_label"]
+        return {"name": "blend", "inputs": saved["inputs"], "config": saved["config"],
+                "weights": {label: entry["weights"] for label, entry in weights.items()}}
     return {"name": saved["config"]["learner"], "params": saved["params"], "features": saved["config"]["features"],
             "seed": saved["config"]["seed"]}
 

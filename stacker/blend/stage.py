@@ -1,0 +1,143 @@
+"""The ``blend`` stage: stage outputs in, a per-label Caruana blend out, published as ``blend/``.
+
+Reads the OOF and test matrices of the ``--from`` stages
+(:mod:`~stacker.blend.inputs`), blends them per label with F-beta at the exact
+best threshold as the objective (:mod:`~stacker.blend.weights`), and publishes
+in one atomic rename (:mod:`stacker.publish`) a folder holding
+
+- ``oof.parquet`` / ``test.parquet``: the blend (rows in workspace order), the
+  same contract as every stage, so ``stacker stages``, ``submit`` and a later
+  blend read it like any other;
+- ``config.json``: the resolved :class:`~stacker.config.BlendConfig`, the
+  inputs and the SHA-256 of every file read;
+- ``blend.json``: per label the inputs with their weights, the in-sample score
+  and trace, and the weights chosen without each fold with their held-out score;
+- ``scores.json``: out-of-fold F-beta (greedy and smooth thresholds, fold
+  standard error) of the blend and of each input.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from stacker import progress
+from stacker.blend.inputs import read_inputs, resolve_sources
+from stacker.blend.weights import BlendFit, blend_matrices, named_weights
+from stacker.config import BLEND_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE, BlendConfig
+from stacker.data.metric import MetricSpec
+from stacker.exceptions import ValidationError
+from stacker.level1.objectives import create_objective
+from stacker.level2.summary import score_matrix, summary_columns, summary_rows
+from stacker.oof.matrix import write_matrix
+from stacker.publish import file_sha256, publishing
+
+BLEND_FILE = "blend.json"
+HONESTY = (
+    "each input's OOF is that stage's own honest OOF; the blend weights behind fold k's OOF rows were chosen "
+    "without fold k's rows; thresholds are fitted on K-1 folds and scored on the held-out fold (the inputs' "
+    "fits for the other folds did see fold k's labels, as in any stack on OOF predictions)"
+)
+
+
+@dataclass(frozen=True)
+class BlendResult:
+    """What ``blend`` produced.
+
+    Attributes
+    ----------
+    output_dir : Path
+        ``blend/``.
+    sources : list of str
+        The stage folders blended, in ``--from`` order.
+    labels : list of str
+    metric : MetricSpec
+    document : dict
+        What ``blend.json`` holds (weights per label, nested choices per fold).
+    scores : dict
+        ``{"blend" | source: score_matrix output}``: honest out-of-fold F-beta.
+    """
+
+    output_dir: Path
+    sources: list[str]
+    labels: list[str]
+    metric: MetricSpec
+    document: dict
+    scores: dict
+
+    @property
+    def columns(self) -> list[str]:
+        """Summary table header: ``label`` then each pipeline x threshold method."""
+        return summary_columns(list(self.scores))
+
+    @property
+    def rows(self) -> list[list]:
+        """Summary table rows: per label, overall, the overall score's fold standard error."""
+        return summary_rows(self.labels, self.scores, self.metric)
+
+
+def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
+    """Blend the stages of ``config.sources`` per label and publish ``blend/``; see the module docstring."""
+    check_blend_config(config)
+    sources = resolve_sources(workspace, config.sources)
+    with progress.status(f"loading {len(sources)} stages"):
+        oof, test = read_inputs(workspace, sources)
+    metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
+    objective = create_objective("fbeta", beta=metric.beta)
+    fit = blend_matrices(oof, test, workspace.y, folds, objective, per_label=config.per_label,
+                         replacement=config.replacement)
+    with progress.status("scoring the blend and its inputs out of fold"):
+        scores = {"blend": score_matrix(workspace.y, fit.oof, folds, metric)}
+        scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
+    document = blend_document(fit, sources, workspace.labels, workspace.n_folds)
+    output_dir = Path(workspace.root) / BLEND_DIR
+    inputs = {s: {f: file_sha256(Path(workspace.root) / s / f) for f in (STAGE_OOF_FILE, STAGE_TEST_FILE)}
+              for s in sources}
+    with publishing(output_dir) as staging:
+        write_matrix(staging / STAGE_OOF_FILE, fit.oof, workspace.labels)
+        write_matrix(staging / STAGE_TEST_FILE, fit.test, workspace.labels)
+        _write_json(staging / "config.json", {
+            "config": asdict(config), "inputs": sources, "input_files": inputs,
+            "objective": repr(objective), "metric": metric.name, "n_folds": workspace.n_folds, "honesty": HONESTY,
+        })
+        _write_json(staging / BLEND_FILE, document)
+        _write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
+                                              "pipelines": scores, "honesty": HONESTY})
+    return BlendResult(output_dir, sources, list(workspace.labels), metric, document, scores)
+
+
+def check_blend_config(config: BlendConfig) -> None:
+    """Refuse a ``per_label`` that is not an integer >= 1 and a non-boolean ``replacement``."""
+    per_label = config.per_label
+    if isinstance(per_label, bool) or not isinstance(per_label, (int, np.integer)) or per_label < 1:
+        raise ValidationError(f"--per-label must be an integer >= 1; found {per_label!r}")
+    if not isinstance(config.replacement, bool):
+        raise ValidationError(f"replacement must be True or False; found {config.replacement!r}")
+    if isinstance(config.sources, str):
+        raise ValidationError(f"sources must be a sequence of stage folders, not one string; found "
+                              f"{config.sources!r} (use ({config.sources!r},) or split on commas)")
+
+
+def blend_document(fit: BlendFit, sources: list[str], labels: list[str], n_folds: int) -> dict:
+    """JSON-ready record of every label's weights, in-sample score and trace, and its per-fold choices."""
+    per_label, nested = {}, {}
+    for label, choice in zip(labels, fit.labels):
+        selector = choice.selector
+        per_label[label] = {"weights": named_weights(selector.selected_, sources),
+                            "order": [sources[m] for m in selector.selected_],
+                            "in_sample": selector.score_, "trace": selector.trace_}
+        nested[label] = {
+            "in_sample": float(np.mean([f.in_sample for f in choice.folds])),
+            "held_out": float(np.mean([f.held_out for f in choice.folds])),
+            "folds": [{"fold": f.fold, "weights": named_weights(f.models, sources), "in_sample": f.in_sample,
+                       "held_out": f.held_out} for f in choice.folds],
+        }
+    mean = {key: float(np.mean([n[key] for n in nested.values()])) for key in ("in_sample", "held_out")}
+    return {"inputs": sources, "per_label": per_label, "nested": {"folds": n_folds, "per_label": nested, "mean": mean}}
+
+
+def _write_json(path: Path, document: dict) -> None:
+    path.write_text(json.dumps(document, indent=2) + "\n")
