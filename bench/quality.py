@@ -18,7 +18,8 @@ runs, per-label top-3 mean, per-label Caruana selection, per-label logistic
 regression on all runs), then every stacker stage run through the public API
 as a user would: ``ws.select(beam=5, per_label=3)``, ``ws.fit_level2`` for every
 registered learner x every feature set in ``stacker.level2.features.FEATURE_SETS``
-(read at run time), each written with ``ws.submit`` and its CSV scored; and,
+(read at run time), ``ws.blend()`` of level 1 and the learners, each written with
+``ws.submit`` and its CSV scored; and,
 when ``submit`` has a ``best`` option, ``stacker --best`` with its margin over the
 best baseline and its CV-vs-test gap.
 
@@ -123,6 +124,9 @@ def stacker_rows(ws, Y_test, learners: list[str], feature_sets: list[str], jobs:
             log(f"  fit-l2 --learner {learner} --features {features}")
             l2 = ws.fit_level2(learner, features=features, jobs=jobs)
             add(f"stacker l2 {learner} / {features}", l2, l2, f"l2-{learner}-{features}", tic)
+    tic = time.perf_counter()
+    log("  blend (level 1 and every level-2 learner, per-label Caruana, nested)")
+    add("stacker blend", ws.blend(), "blend", None, tic)
     return scores, submitted, seconds
 
 

@@ -7,7 +7,8 @@ Steps (each one library call; nothing here re-implements a stage):
    architectures, two seeds of one, two image variants) and scikit-learn /
    LightGBM models written as plain CSV run folders;
 3. ``oof-collect``, ``select``, ``fit-l2`` for each learner (with its two
-   submissions), ``decide`` for each stage, ``submit --best`` (the stage and
+   submissions), ``blend`` (a per-label Caruana blend of level 1 and the
+   learners), ``decide`` for each stage, ``submit --best`` (the stage and
    decision rule with the best honest CV score, with its margin and the
    optimism of choosing), ``report``;
 4. the honest CV score of each stage, with its fold-to-fold standard error.
@@ -68,8 +69,8 @@ class DemoResult:
         Honest out-of-fold score of each stage with ``greedy`` and with ``smooth``
         thresholds (fitted on K-1 folds, scored on the held-out one); stages:
         ``best single model`` (the best stored level-0 run), ``best model per
-        label`` (each label's best level-1 candidate), ``level-1`` and
-        ``level-2 <learner>`` for each learner.
+        label`` (each label's best level-1 candidate), ``level-1``,
+        ``level-2 <learner>`` for each learner and ``blend``.
     standard_errors : dict of str to float
         Fold-to-fold standard error of each stage's better score.
     best_model : str
@@ -142,6 +143,7 @@ def _level0(workspace: Workspace, config: DemoConfig, seconds: dict[str, float])
 
 def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) -> DemoResult:
     """Collect, select, fit level 2 per learner (with submissions), compare decision rules, report, score each stage."""
+    from stacker.blend import run_blend
     from stacker.decide.stage import decide_stage
     from stacker.level1 import run_selection
     from stacker.oof import collect_runs
@@ -161,15 +163,18 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
                           jobs=config.jobs, seed=config.seed)
             outcome = fit_l2_and_submit(workspace, l2)
             submissions += [s.csv for s in outcome.submissions]
+    with _step("blend: per-label Caruana blend of level 1 and the level-2 learners (nested)", seconds, "blend"):
+        blend = run_blend(workspace, cfg.BlendConfig())
     with _step("decide: decision rules of each stage, out of fold", seconds, "decide"):
-        for source in (cfg.LEVEL1_DIR, *(f"{cfg.LEVEL2_DIR}/{learner}" for learner in config.learners)):
+        for source in (cfg.LEVEL1_DIR, *(f"{cfg.LEVEL2_DIR}/{learner}" for learner in config.learners),
+                       cfg.BLEND_DIR):
             decide_stage(workspace, source)
     with _step("submit --best: the stage and rule with the best honest CV score", seconds, "submit --best"):
         best = submit(workspace, cfg.SubmitConfig(best=True))
         submissions.append(best.csv)
     with _step("report", seconds, "report"):
         report = build_report(workspace)
-    scores, errors, best_model = stage_scores(workspace, config.learners)
+    scores, errors, best_model = stage_scores(workspace, config.learners, blend.scores["blend"])
     return DemoResult(root=workspace.root, report=report, submissions=submissions, metric=workspace.metric.name,
                       threshold_scores=scores, standard_errors=errors, best_model=best_model, choice=best.choice,
                       seconds=seconds)
@@ -185,13 +190,14 @@ def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainC
     )
 
 
-def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict, dict, str]:
+def stage_scores(workspace: Workspace, learners: tuple[str, ...], blend: dict | None = None) -> tuple[dict, dict, str]:
     """Honest out-of-fold score of each stage with each threshold method, and the best single run's name.
 
     Returns ``{stage: {"greedy": float, "smooth": float}}``, ``{stage: standard
     error of the better method}`` and the name: the level-1 and level-2 numbers
     are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``; the best
-    single run is scored the same way (``stacker.report.cv_summary.best_single_run``).
+    single run is scored the same way (``stacker.report.cv_summary.best_single_run``);
+    ``blend`` (the blend's ``score_matrix`` scores, when there is one) is the last row.
     """
     from stacker.report.cv_summary import (
         METHODS,
@@ -204,6 +210,8 @@ def stage_scores(workspace: Workspace, learners: tuple[str, ...]) -> tuple[dict,
     summary = load_cv_summary(workspace.level2_dir)
     stages = {SINGLE: single, PER_LABEL: summary.stages[PER_LABEL], "level-1": summary.stages["level-1"]}
     stages |= {f"level-2 {learner}": summary.stages[f"level-2 {learner}"] for learner in learners}
+    if blend is not None:
+        stages["blend"] = blend
     scores = {stage: {m: float(values[m]["out_of_fold"]) for m in METHODS} for stage, values in stages.items()}
     errors = {stage: float(values[max(METHODS, key=lambda m: values[m]["out_of_fold"])]["standard_error"])
               for stage, values in stages.items()}
