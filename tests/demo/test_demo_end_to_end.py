@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import numpy as np
 
 from stacker.__main__ import main
 from stacker.data import Workspace
 from stacker.demo import DemoResult, run_demo
 from stacker.report.build import FIGURES
 from stacker.submission import check_submission
+from stacker.submission.stages import Candidate, choose_best
 
 
 def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_path):
@@ -25,7 +29,12 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     # every stage wrote its outputs; every submission matches the sample submission
     assert (ws.level1_dir / "selection.json").exists()
     assert (ws.level1_dir / "decide.json").exists() and (ws.level2_dir / "logistic" / "decide.json").exists()
-    assert len(result.submissions) == 4 and all(p.exists() and p.with_suffix(".json").exists()
+    assert (ws.root / "blend" / "decide.json").exists()
+    assert result.submissions[-1].name == "best.csv" and result.choice.best.source in {
+        "level1", "blend", *(f"level2/{learner}" for learner in ("logistic", "lightgbm"))}
+    assert json.loads(result.submissions[-1].with_suffix(".json").read_text())["choice"]["chosen"]["source"] == \
+        result.choice.best.source
+    assert len(result.submissions) == 5 and all(p.exists() and p.with_suffix(".json").exists()
                                                 for p in result.submissions)
     for path in result.submissions:
         check_submission(ws, path)
@@ -36,7 +45,9 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     _, level2 = result.best_level2
     assert level2 > result.scores["best single model"], result.scores
     assert result.best_model in entries
-    assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "decide", "report"}
+    assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "blend", "decide",
+                                   "submit --best", "report"}
+    assert "blend" in result.scores and set(result.standard_errors) == set(result.scores)
     _api_repeats_the_demo(ws, tmp_path / "api")
 
 
@@ -79,6 +90,9 @@ def test_demo_command_prints_stage_scores_and_where_things_are(tmp_path, monkeyp
         threshold_scores={"best single model": {"greedy": 0.80, "smooth": 0.79},
                           "level-1": {"greedy": 0.81, "smooth": 0.82},
                           "level-2 logistic": {"greedy": 0.83, "smooth": 0.825}},
+        standard_errors={"best single model": 0.004, "level-1": 0.005, "level-2 logistic": 0.0061},
+        choice=choose_best([Candidate("level2/logistic", "expected-f", 0.84, np.array([0.83, 0.85])),
+                            Candidate("level1", "greedy", 0.80, np.array([0.79, 0.81]))], [10, 10]),
     )
     assert fake.scores == {"best single model": 0.80, "level-1": 0.82, "level-2 logistic": 0.83}
     assert fake.best_level2 == ("level-2 logistic", 0.83)
@@ -94,3 +108,4 @@ def test_demo_command_prints_stage_scores_and_where_things_are(tmp_path, monkeyp
     assert calls == [(root, True)]
     assert "level-2 logistic" in out and "0.8250" in out and "0.0300" in out  # scores and gain over best single
     assert "l2-logistic-greedy.csv" in out and "index.html" in out and "test_resnet_original_s0" in out
+    assert "0.0061" in out and "submit --best: best: level2/logistic with rule expected-f" in out
