@@ -26,19 +26,10 @@ import numpy as np
 from stacker.decide import evaluate_rules, expected_fbeta_decisions
 from stacker.thresholds import fit_thresholds
 
-from thresholds import make_data  # bench/thresholds.py: the same synthetic task
+from thresholds import make_data, timed  # bench/thresholds.py: the same synthetic task and timer
 
 BETA = 2.0
 LOOP_ROWS = 400
-
-
-def timed(fn, *args, repeat: int = 3):
-    best, result = np.inf, None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def python_loop(p: np.ndarray, beta: float = BETA) -> np.ndarray:
@@ -79,14 +70,14 @@ def main() -> None:
     y, p = make_data(n)
     print(f"data: {n:,} samples x {p.shape[1]} labels, F{BETA:g} per sample")
 
-    t_fast, fast = timed(expected_fbeta_decisions, p, BETA)
+    t_fast, fast = timed(expected_fbeta_decisions, p, BETA, repeat=3)
     t_loop, loop = timed(python_loop, p[:LOOP_ROWS], repeat=1)
     assert np.array_equal(loop, fast[:LOOP_ROWS]), "the Python loop and the vectorised DP disagree"
     per_row = (t_loop / LOOP_ROWS) / (t_fast / n)
     print(f"1. expected-f, vectorised DP vs plain Python loop per sample ({LOOP_ROWS} rows, same decisions): "
           f"{per_row:,.0f}x faster per row")
 
-    t_greedy, _ = timed(lambda: fit_thresholds(y, p, BETA, "samples", "greedy"))
+    t_greedy, _ = timed(lambda: fit_thresholds(y, p, BETA, "samples", "greedy"), repeat=3)
     print(f"2. expected-f on all {n:,} rows takes {t_fast / t_greedy:.2f}x the time of fitting greedy thresholds "
           f"(target: under 10x)")
 

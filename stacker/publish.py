@@ -28,6 +28,7 @@ import ctypes
 import errno
 import functools
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -221,3 +222,26 @@ def _alive(name: str) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def write_json(path: Path, document: dict) -> Path:
+    """Write ``document`` as indented JSON, atomically (a temporary file renamed into place); numpy values as plain.
+
+    The one JSON writer of the stages' small files (selection, configs, scores, decisions, blends).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, default=_plain_json) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def _plain_json(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)

@@ -18,7 +18,6 @@ in one atomic rename (:mod:`stacker.publish`) a folder holding
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from stacker.exceptions import ValidationError
 from stacker.level1.objectives import create_objective
 from stacker.level2.summary import score_matrix, summary_columns, summary_rows
 from stacker.oof.matrix import write_matrix
-from stacker.publish import file_sha256, publishing
+from stacker.publish import file_sha256, publishing, write_json
 
 BLEND_FILE = "blend.json"
 HONESTY = (
@@ -99,12 +98,12 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     with publishing(output_dir) as staging:
         write_matrix(staging / STAGE_OOF_FILE, fit.oof, workspace.labels)
         write_matrix(staging / STAGE_TEST_FILE, fit.test, workspace.labels)
-        _write_json(staging / "config.json", {
+        write_json(staging / "config.json", {
             "config": asdict(config), "inputs": sources, "input_files": inputs,
             "objective": repr(objective), "metric": metric.name, "n_folds": workspace.n_folds, "honesty": HONESTY,
         })
-        _write_json(staging / BLEND_FILE, document)
-        _write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
+        write_json(staging / BLEND_FILE, document)
+        write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
                                               "pipelines": scores, "honesty": HONESTY})
     return BlendResult(output_dir, sources, list(workspace.labels), metric, document, scores)
 
@@ -137,7 +136,3 @@ def blend_document(fit: BlendFit, sources: list[str], labels: list[str], n_folds
         }
     mean = {key: float(np.mean([n[key] for n in nested.values()])) for key in ("in_sample", "held_out")}
     return {"inputs": sources, "per_label": per_label, "nested": {"folds": n_folds, "per_label": nested, "mean": mean}}
-
-
-def _write_json(path: Path, document: dict) -> None:
-    path.write_text(json.dumps(document, indent=2) + "\n")

@@ -6,13 +6,12 @@ The I/O side of :mod:`stacker.decide`; the comparison itself is
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from stacker.publish import write_json
 from stacker.config import DecideConfig, ThresholdConfig
 from stacker.decide.evaluate import evaluate_rules
 from stacker.thresholds.stage import oof_path, read_stage_oof
@@ -48,7 +47,7 @@ def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) 
                             zero_division=ThresholdConfig().zero_division)
     document = {"source": source, "metric": metric.name, "labels": list(workspace.labels),
                 "config": asdict(config), **jsonable(result, workspace.labels), "honesty": HONESTY}
-    _write_json(decisions_path(workspace, source), document)
+    write_json(decisions_path(workspace, source), document)
     return document
 
 
@@ -74,9 +73,3 @@ def jsonable(result: dict, labels) -> dict:
         rules[name] = {**{k: v for k, v in r.items() if k != "rule"}, "thresholds": thresholds,
                        "fold_thresholds": folds, "fold_scores": [float(s) for s in r["fold_scores"]]}
     return {**result, "rules": rules}
-
-
-def _write_json(path: Path, document: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2))
-    os.replace(tmp, path)

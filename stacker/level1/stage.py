@@ -11,7 +11,6 @@ atomic rename (:mod:`stacker.publish`).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -31,7 +30,7 @@ from stacker.level1.objectives import Objective, create_objective
 from stacker.level1.outputs import OOF_FILE, SELECTION_FILE, TEST_FILE
 from stacker.level1.selector import SELECTORS, create_selector
 from stacker.oof.matrix import write_matrix
-from stacker.publish import publishing
+from stacker.publish import publishing, write_json
 
 if TYPE_CHECKING:
     from stacker.data import Workspace
@@ -189,7 +188,7 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     paths = {"selection": root / SELECTION_FILE, "oof": root / OOF_FILE, "test": root / TEST_FILE, "store": root}
     write_matrix(staging / OOF_FILE, level1_oof, labels)
     write_matrix(staging / TEST_FILE, level1_test, labels)
-    _write_json(staging / SELECTION_FILE, selection)
+    write_json(staging / SELECTION_FILE, selection)
     return SelectionReport(selection=selection, candidates=names, paths=paths)
 
 
@@ -199,11 +198,3 @@ def _nested_document(per_label: dict, n_folds: int) -> dict:
         "per_label": per_label,
         "mean": {key: float(np.mean([s[key] for s in per_label.values()])) for key in ("in_sample", "held_out")},
     }
-
-
-def _write_json(path: Path, document: dict) -> None:
-    """Write ``document`` atomically (temp file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n")
-    os.replace(tmp, path)

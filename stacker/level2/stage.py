@@ -19,7 +19,6 @@ comes with its fold-to-fold standard error.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from stacker.level2.summary import (
     best_single_models, best_single_out_of_fold, score_matrix, summary_columns, summary_rows,
 )
 from stacker.oof.matrix import write_matrix
-from stacker.publish import publishing
+from stacker.publish import publishing, write_json
 
 HONESTY = (
     "base-model OOF features are out-of-fold; the level-1 selection and the best single model of each fold "
@@ -105,12 +104,12 @@ def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
         write_matrix(staging / TEST_FILE, result.test, workspace.labels)
         with progress.status("scoring thresholds out of fold"):
             scores, best_single = compare(workspace, level1, result)
-        _write_json(staging / "config.json", {
+        write_json(staging / "config.json", {
             "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
             "n_folds": workspace.n_folds, "features": feature_names(features, workspace.folds),
             "selection_in_folds": features.in_folds, "honesty": honesty,
         })
-        _write_json(staging / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
+        write_json(staging / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
                                               "pipelines": scores, "best_single": best_single, "honesty": honesty})
     return L2Result(output_dir, list(workspace.labels), workspace.metric, learner.get_params(), scores, best_single,
                     honesty)
@@ -141,18 +140,3 @@ def compare(workspace: Workspace, level1: Level1Outputs, result: NestedResult) -
         "level-2": score_matrix(Y, result.oof.astype(np.float32), folds, metric),
     }
     return scores, [level1.candidates[m] for m in best]
-
-
-def _write_json(path: Path, document: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(document, indent=2, default=_plain))
-    tmp.replace(path)
-
-
-def _plain(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
