@@ -216,14 +216,19 @@ class Store:
     def _connect(self, create: bool = False) -> sqlite3.Connection:
         path = self.root / CATALOG
         if create and not path.exists():
-            self.root.mkdir(parents=True, exist_ok=True)
-            with closing(sqlite3.connect(path)) as db, db:
+            # Built aside and renamed into place: a kill mid-creation leaves no half-made catalog
+            # (the temp file sits in data/, where the sweep removes it).
+            (self.root / DATA_DIR).mkdir(parents=True, exist_ok=True)
+            temp = self.root / DATA_DIR / f"catalog-{os.getpid()}.tmp"
+            temp.unlink(missing_ok=True)
+            with closing(sqlite3.connect(temp)) as db, db:
                 db.executescript(_SCHEMA)
                 db.executemany(
                     "INSERT INTO store_info VALUES (?, ?)",
                     [("labels", json.dumps(self.labels)), ("n_train", str(self.n_train)),
                      ("n_test", str(self.n_test))],
                 )
+            os.replace(temp, path)
         try:
             return sqlite3.connect(path)
         except sqlite3.Error as e:

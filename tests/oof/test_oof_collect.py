@@ -155,6 +155,38 @@ def test_crash_mid_ingest_leaves_store_as_it_was(make_workspace, monkeypatch):
     assert collect_runs(ws, ws.root / "runs").added == ["b"]
 
 
+def test_crash_while_the_first_catalog_is_made_leaves_no_catalog(make_workspace, monkeypatch):
+    # The CI kill drill once SIGKILLed the first oof-collect between creating catalog.sqlite and its tables.
+    ws = make_workspace(n_train=30, n_test=10)
+    write_run(ws, "a")
+    real_connect = store_module.sqlite3.connect
+
+    class DiesAfterTheSchema:
+        def __init__(self, path):
+            self.db = real_connect(path)
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return self.db.__exit__(*exc)
+
+        def executemany(self, *args):
+            raise KeyboardInterrupt  # killed after the tables, before the store's shape rows
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", DiesAfterTheSchema)
+    with pytest.raises(KeyboardInterrupt):
+        collect_runs(ws, ws.root / "runs")
+    monkeypatch.undo()
+    assert not (ws.oof_dir / store_module.CATALOG).exists()
+    assert ws.store().names() == []
+    assert collect_runs(ws, ws.root / "runs").added == ["a"]
+    assert sorted(p.suffix for p in (ws.oof_dir / "data").iterdir()) == [".parquet", ".parquet"]
+
+
 def test_store_load_stacks_in_requested_order(make_store):
     ws = make_store(n_runs=3, n_train=30, n_test=10)
     store = ws.store()
