@@ -148,7 +148,8 @@ class SelectConfig:
     level-1 OOF of fold ``k`` then averages the models chosen without fold ``k``
     (honest), level 2 builds fold ``k``'s features from that selection, and the
     held-out score of selection is reported. ``jobs``: labels selected in parallel threads (None: one
-    per CPU core); results do not depend on it.
+    per CPU core); results do not depend on it. ``group``: a run.json key (``variant``, ``arch``, ...):
+    one selection per value of it, each on that value's runs alone, in ``level1/<value>/``.
     """
 
     method: str = "beam"
@@ -161,6 +162,7 @@ class SelectConfig:
     objective: str = "fbeta"
     nested: bool = True
     jobs: int | None = None
+    group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,7 +190,8 @@ class L2Config:
     selection behind a feature set is, for each outer fold, the one made
     without that fold (``stacker select`` is nested by default). ``params`` override the learner's defaults. ``jobs``:
     parallel (label, fold) fits. ``seed``: every fit's random state derives
-    from (seed, label, fold), so results do not depend on ``jobs``.
+    from (seed, label, fold), so results do not depend on ``jobs``. ``group``: fit on each group of a
+    grouped level 1 (``stacker select --group KEY``, the same KEY) into ``level2/<learner>@<value>/``.
     """
 
     learner: str = "lightgbm"
@@ -196,6 +199,7 @@ class L2Config:
     params: dict = field(default_factory=dict)
     jobs: int = 1
     seed: int = 0
+    group: str | None = None
 
 
 
@@ -215,6 +219,28 @@ class BlendConfig:
     sources: tuple[str, ...] = ()
     per_label: int = 4
     replacement: bool = True
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """``stacker stack``: the next layer, one learner per label on the outputs of earlier stages.
+
+    ``sources``: stage folders (``level2/lightgbm@original``, globs such as
+    ``level2/*``; empty: every stage folder). ``features``: ``inputs`` (each
+    input's column for the label) or ``inputs+labels`` (every label's column of
+    every input, so label co-occurrence can be learned). ``learner`` and
+    ``params``: as ``fit-l2``. The output is ``level<N>/<name>``, N one above
+    the highest input layer, ``name`` the learner's by default. ``jobs`` and
+    ``seed``: as ``fit-l2`` (results do not depend on ``jobs``).
+    """
+
+    sources: tuple[str, ...] = ()
+    learner: str = "logistic"
+    features: str = "inputs"
+    params: dict = field(default_factory=dict)
+    name: str | None = None
+    jobs: int = 1
+    seed: int = 0
 
 # --- thresholds / submission ---
 

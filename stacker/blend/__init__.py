@@ -4,9 +4,7 @@
 blends, and publishes ``blend/`` (the stage contract: oof, test, config, scores).
 """
 
-from stacker.blend.inputs import read_inputs, resolve_sources
 from stacker.blend.stage import BlendResult, run_blend
 from stacker.blend.weights import BlendFit, LabelBlend, blend_matrices, named_weights
 
-__all__ = ["BlendFit", "BlendResult", "LabelBlend", "blend_matrices", "named_weights", "read_inputs",
-           "resolve_sources", "run_blend"]
+__all__ = ["BlendFit", "BlendResult", "LabelBlend", "blend_matrices", "named_weights", "run_blend"]

@@ -1,7 +1,7 @@
 """The ``blend`` stage: stage outputs in, a per-label Caruana blend out, published as ``blend/``.
 
 Reads the OOF and test matrices of the ``--from`` stages
-(:mod:`~stacker.blend.inputs`), blends them per label with F-beta at the exact
+(:mod:`stacker.data.stages`), blends them per label with F-beta at the exact
 best threshold as the objective (:mod:`~stacker.blend.weights`), and publishes
 in one atomic rename (:mod:`stacker.publish`) a folder holding
 
@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from stacker import progress
-from stacker.blend.inputs import read_inputs, resolve_sources
 from stacker.blend.weights import BlendFit, blend_matrices, named_weights
 from stacker.config import BLEND_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE, BlendConfig
 from stacker.data.metric import MetricSpec
+from stacker.data.stages import read_inputs, resolve_sources
 from stacker.exceptions import ValidationError
 from stacker.level1.objectives import create_objective
 from stacker.level2.summary import score_matrix, summary_columns, summary_rows
@@ -81,7 +81,7 @@ class BlendResult:
 def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     """Blend the stages of ``config.sources`` per label and publish ``blend/``; see the module docstring."""
     check_blend_config(config)
-    sources = resolve_sources(workspace, config.sources)
+    sources = resolve_sources(workspace, config.sources, exclude=(BLEND_DIR,))
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)

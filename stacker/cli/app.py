@@ -14,7 +14,7 @@ from stacker import __version__
 # Order in ``stacker --help``: the workflow, then anything added later (alphabetical).
 WORKFLOW = [
     "demo", "init", "folds", "train", "oof-collect", "ls", "prune", "select",
-    "fit-l2", "blend", "stages", "thresholds", "decide", "submit", "report",
+    "fit-l2", "stack", "blend", "stages", "thresholds", "decide", "submit", "report",
 ]
 
 

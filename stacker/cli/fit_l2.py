@@ -32,6 +32,9 @@ def run(
         "--param", help="Learner parameter KEY=VALUE (repeatable), e.g. --param num_leaves=7.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (results do not depend on --jobs).")] = 0,
+    group: Annotated[Optional[str], typer.Option(
+        help="Fit on each group of a grouped level 1 ('stacker select --group KEY', the same KEY): "
+        "level2/LEARNER@<value>/.")] = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -43,18 +46,20 @@ def run(
     ws = Workspace.load(workspace)
     learner, features = learner.value, features.value
     config = L2Config(learner=learner, features=features, params=parse_params(learner, param or []),
-                      jobs=jobs, seed=seed)
-    outcome = fit_l2_and_submit(ws, config)
-    result = outcome.level2
+                      jobs=jobs, seed=seed, group=group)
+    outcomes = fit_l2_and_submit(ws, config)
     if json_output:
-        print_json({"output": str(result.output_dir), "params": result.params, "scores": result.scores,
-                    "best_single": result.best_single,
-                    "submissions": [{"csv": str(s.csv), "method": s.method, "cv_f2": s.cv_f2}
-                                    for s in outcome.submissions]})
+        documents = [{"output": str(o.level2.output_dir), "params": o.level2.params, "scores": o.level2.scores,
+                      "best_single": o.level2.best_single,
+                      "submissions": [{"csv": str(s.csv), "method": s.method, "cv_f2": s.cv_f2}
+                                      for s in o.submissions]} for o in outcomes]
+        print_json(documents[0] if group is None else documents)
         return
-    print_table(f"level-2 {learner} ({features}): out-of-fold F{ws.metric.beta:g} per label and {ws.metric.name} "
-                f"overall, thresholds fitted on K-1 folds",
-                result.columns, result.rows)
-    console.print(f"level-2 predictions: {result.output_dir}")
-    for s in outcome.submissions:
-        console.print(f"submission ({s.method}): {s.csv}  cv {ws.metric.name} {s.cv_f2:.4f}")
+    for outcome in outcomes:
+        result = outcome.level2
+        print_table(f"level-2 {result.output_dir.name} ({features}): out-of-fold F{ws.metric.beta:g} per label and "
+                    f"{ws.metric.name} overall, thresholds fitted on K-1 folds",
+                    result.columns, result.rows)
+        console.print(f"level-2 predictions: {result.output_dir}")
+        for s in outcome.submissions:
+            console.print(f"submission ({s.method}): {s.csv}  cv {ws.metric.name} {s.cv_f2:.4f}")

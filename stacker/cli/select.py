@@ -41,21 +41,27 @@ def run(
         "per-fold level-2 features, and the held-out score of selection.")] = _DEFAULT.nested,
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", "-j", help="Labels selected in parallel (default: one per CPU core).", min=1)] = _DEFAULT.jobs,
+    group: Annotated[Optional[str], typer.Option(
+        help="One selection per value of this run.json key (variant, arch, or any key), each on that value's "
+        "runs alone: level1/<value>/.")] = _DEFAULT.group,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Bag runs, select per label (greedy/beam/random-greedy), write level1/selection.json, oof and test averages."""
     from stacker.data import Workspace
-    from stacker.level1.stage import run_selection
+    from stacker.level1.stage import run_grouped_selection, run_selection
 
     ws = Workspace.load(workspace)
     config = SelectConfig(method=method.value, beam=beam, per_label=per_label, bag=bag.value, bag_top=bag_top,
-                          restarts=restarts, seed=seed, objective=objective.value, nested=nested, jobs=jobs)
-    report = run_selection(ws, config)
+                          restarts=restarts, seed=seed, objective=objective.value, nested=nested, jobs=jobs,
+                          group=group)
+    reports = run_selection(ws, config) if group is None else run_grouped_selection(ws, config)
+    reports = [reports] if group is None else reports
     if json_output:
-        print_json(report.selection)
+        print_json(reports[0].selection if group is None else {r.group: r.selection for r in reports})
         return
-    _print_report(report, ws.metric.name)
+    for report in reports:
+        _print_report(report, ws.metric.name)
 
 
 def _print_report(report, metric: str) -> None:
@@ -67,7 +73,8 @@ def _print_report(report, metric: str) -> None:
         held_out = [nested["per_label"][label]["held_out"]] if nested else []
         rows.append([label, ", ".join(entry["models"]), entry["score"], *held_out, entry["threshold"]])
     config = selection["config"]
-    title = (f"{config['method']} selection, objective {config['objective']} (metric {metric}), "
+    where = "" if report.group is None else f"{config['group']} {report.group}: "
+    title = (f"{where}{config['method']} selection, objective {config['objective']} (metric {metric}), "
              f"{len(report.candidates)} candidates, up to {config['per_label']} per label")
     print_table(title, columns, rows)
     if nested:

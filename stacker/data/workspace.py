@@ -64,7 +64,8 @@ class Workspace:
             raw["labels"] = tuple(raw["labels"])
         workspace = cls(root, WorkspaceConfig(**raw))
         parse_metric(workspace.config.metric)
-        for folder in (root, workspace.level2_dir, workspace.submissions_dir):  # after a kill -9 (stacker.publish)
+        layers = sorted(p for p in root.glob("level*") if p.is_dir())  # level2/<learner>, level3/<name>, ...
+        for folder in (root, *layers, workspace.submissions_dir):  # after a kill -9 (stacker.publish)
             for done in recover(folder):
                 log.info("%s: %s", folder, done)
         return workspace
@@ -190,11 +191,20 @@ class Workspace:
 
         return Store(self.oof_dir, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
 
-    def level1_store(self):
-        """The level-1 store (``level1/``): bags and other candidates built from the OOF store."""
+    def level1_store(self, group: str | None = None):
+        """The level-1 store (``level1/``, or ``level1/<group>/``): bags and other candidates built from the OOF store."""
         from stacker.oof.store import Store
 
-        return Store(self.level1_dir, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
+        root = self.level1_dir if group is None else self.level1_dir / group
+        return Store(root, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
+
+    def level1_groups(self) -> list[str]:
+        """The groups of a grouped level 1 (``stacker select --group``): sub-folders of ``level1/`` holding a
+        selection, sorted; empty for an ungrouped one."""
+        if not self.level1_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.level1_dir.iterdir()
+                      if p.is_dir() and not p.name.startswith(".") and (p / "selection.json").exists())
 
 
 def _read_ids_csv(path: Path, id_column: str) -> pd.DataFrame:

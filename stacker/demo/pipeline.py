@@ -161,7 +161,7 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
         with _step(f"fit-l2 --learner {learner} --features {config.l2_features} (nested CV), submissions", seconds, f"fit-l2 {learner}"):
             l2 = L2Config(learner=learner, features=config.l2_features, params=config.l2_params.get(learner, {}),
                           jobs=config.jobs, seed=config.seed)
-            outcome = fit_l2_and_submit(workspace, l2)
+            [outcome] = fit_l2_and_submit(workspace, l2)
             submissions += [s.csv for s in outcome.submissions]
     with _step("blend: per-label Caruana blend of level 1 and the level-2 learners (nested)", seconds, "blend"):
         blend = run_blend(workspace, cfg.BlendConfig())

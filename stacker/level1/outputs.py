@@ -7,6 +7,9 @@ Under ``<workspace>/level1/``:
 - ``oof.parquet`` / ``test.parquet``: per label, the average of that label's
   selected candidates (columns = workspace labels, rows = workspace order);
 - the level-1 store (``catalog.sqlite``, ``data/``): every candidate (bag).
+
+After ``stacker select --group KEY`` the same files sit in ``level1/<value>/``, one
+folder per value of the run key (``level1/original/``, ``level1/edges/``).
 """
 
 from __future__ import annotations
@@ -25,11 +28,14 @@ if TYPE_CHECKING:
 SELECTION_FILE = "selection.json"
 
 
-def load_selection(workspace: Workspace) -> dict:
-    """The document of ``level1/selection.json``; a StoreError says to run ``stacker select`` when absent."""
-    path = workspace.level1_dir / SELECTION_FILE
+def load_selection(workspace: Workspace, group: str | None = None) -> dict:
+    """The document of ``level1/[<group>/]selection.json``; a StoreError says to run ``stacker select`` when absent."""
+    path = level1_folder(workspace, group) / SELECTION_FILE
     if not path.exists():
-        raise StoreError(f"no level-1 selection at {path}; run 'stacker select' first")
+        groups = workspace.level1_groups()
+        hint = (f"; level 1 is grouped ({', '.join(groups)}): use --group" if group is None and groups
+                else "; run 'stacker select' first" + (" with --group" if group is not None else ""))
+        raise StoreError(f"no level-1 selection at {path}{hint}")
     try:
         selection = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -39,7 +45,12 @@ def load_selection(workspace: Workspace) -> dict:
     return selection
 
 
-def load_level1_matrices(workspace: Workspace) -> tuple[np.ndarray, np.ndarray]:
+def level1_folder(workspace: Workspace, group: str | None = None):
+    """``level1/`` or, for one group of a grouped selection, ``level1/<group>/``."""
+    return workspace.level1_dir if group is None else workspace.level1_dir / group
+
+
+def load_level1_matrices(workspace: Workspace, group: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-label averages of the selection.
 
     Returns
@@ -49,6 +60,6 @@ def load_level1_matrices(workspace: Workspace) -> tuple[np.ndarray, np.ndarray]:
     """
     from stacker.oof.matrix import read_matrix
 
-    load_selection(workspace)
-    return (read_matrix(workspace.level1_dir / OOF_FILE, workspace.labels),
-            read_matrix(workspace.level1_dir / TEST_FILE, workspace.labels))
+    load_selection(workspace, group)
+    folder = level1_folder(workspace, group)
+    return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)

@@ -22,6 +22,7 @@ import numpy as np
 
 from stacker import progress
 from stacker.config import SelectConfig
+from stacker.data.stages import check_folder_name
 from stacker.exceptions import StoreError, ValidationError
 from stacker.level1.additions import subset_mean
 from stacker.level1.bagging import Bag, bag_matrices, check_bag_mode, label_scores, plan_bags
@@ -41,22 +42,81 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SelectionReport:
-    """What ``run_selection`` wrote: the selection document, the candidates and the file paths."""
+    """What a selection wrote: the selection document, the candidates, the file paths and the group (if any)."""
 
     selection: dict
     candidates: list[str]
     paths: dict[str, Path]
+    group: str | None = None
 
 
 def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -> SelectionReport:
-    """Bag the stored runs, select per label, write the level-1 files; see the module docstring."""
+    """Bag the stored runs, select per label, write the level-1 files; see the module docstring.
+
+    With ``config.group`` set, use :func:`run_grouped_selection` (one selection per group).
+    """
+    if config.group is not None:
+        raise ValidationError(f"SelectConfig.group is {config.group!r}: call run_grouped_selection, which "
+                              f"writes one level-1 selection per group")
+    return _run(workspace, config)[0]
+
+
+def run_grouped_selection(workspace: Workspace, config: SelectConfig) -> list[SelectionReport]:
+    """One selection per value of the run key ``config.group``, written to ``level1/<value>/``.
+
+    Each group is selected exactly as ``run_selection`` would select a store
+    holding only that group's runs; ``level1/`` is replaced as a whole, in one
+    rename, so it never mixes a grouped and an ungrouped selection.
+    """
+    if config.group is None:
+        raise ValidationError("run_grouped_selection needs SelectConfig.group (e.g. 'variant' or 'arch')")
+    return _run(workspace, config)
+
+
+def _run(workspace: Workspace, config: SelectConfig) -> list[SelectionReport]:
     objective = check_select_config(config, workspace.metric.beta)
     store = workspace.store()
     entries = store.entries()
     if not entries:
         raise StoreError(f"the OOF store {store.root} holds no models; run 'stacker oof-collect RUNS' first")
+    groups = group_entries(entries, config.group)
+    previous = {group: workspace.level1_store(group) for group in groups}  # read before staging replaces them
+    # level1/ is written aside once every selection has succeeded and replaces the previous one in one rename.
+    with publishing(workspace.level1_dir) as staging:
+        return [_select_group(workspace, store, members, config, objective, group,
+                              staging if group is None else staging / group, previous[group])
+                for group, members in groups.items()]
+
+
+def group_entries(entries: Sequence, key: str | None) -> dict[str | None, list]:
+    """``{None: entries}`` without ``key``; else the entries by their run's value of ``key``, sorted by value.
+
+    ``key`` is a run.json key (``variant``, ``arch``, ``seed`` or any other);
+    runs without it, or values that cannot be folder names, are refused with one line.
+    """
+    if key is None:
+        return {None: list(entries)}
+    groups: dict[str, list] = {}
+    missing = []
+    for entry in entries:
+        value = entry.meta.get(key, getattr(entry, key, None)) if key != "meta" else None
+        if value is None or isinstance(value, (dict, list)):
+            missing.append(entry.name)
+            continue
+        groups.setdefault(str(value), []).append(entry)
+    if missing:
+        raise ValidationError(f"--group {key}: runs {missing[:5]} ({len(missing)} in all) have no {key!r} value in "
+                              f"their run.json; give every run one, or group by another key (variant, arch, ...)")
+    for value in groups:
+        check_folder_name(value, f"--group {key}: the value")
+    return dict(sorted(groups.items()))
+
+
+def _select_group(workspace, store, entries, config, objective, group, target, previous) -> SelectionReport:
+    """Bag and select ``entries``; write the level-1 files into ``target`` (level1/ or level1/<group>/)."""
     names = [e.name for e in entries]
-    with progress.status(f"loading {len(names)} models"):
+    what = f"{len(names)} models" + (f" of {config.group} {group}" if group is not None else "")
+    with progress.status(f"loading {what}"):
         oof, test = store.load(names)
     scores = None
     if config.bag_top is not None:
@@ -68,12 +128,10 @@ def run_selection(workspace: Workspace, config: SelectConfig = SelectConfig()) -
     results = select_labels(cand_oof, workspace.y, objective, config, folds)
     per_label = {label: selector for label, (selector, _) in zip(workspace.labels, results)}
     fold_subsets = {label: fold_results for label, (_, fold_results) in zip(workspace.labels, results)}
-    # level1/ is written aside once selection has succeeded and replaces the previous one in one rename.
-    with publishing(workspace.level1_dir) as staging:
-        level1_store = workspace.level1_store().copy_to(staging)  # unchanged bags are not written again
-        sync_level1_store(level1_store, bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
-        return _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_label,
-                              fold_subsets if config.nested else None)
+    level1_store = previous.copy_to(target)  # unchanged bags are not written again
+    sync_level1_store(level1_store, bags, cand_oof, cand_test, {e.name: e.content_hash for e in entries})
+    return _write_outputs(workspace, target, config, bags, cand_oof, cand_test, per_label,
+                          fold_subsets if config.nested else None, group)
 
 
 def check_select_config(config: SelectConfig, beta: float) -> Objective:
@@ -154,7 +212,8 @@ def make_selector(config: SelectConfig, objective: Objective):
     return create_selector(config.method, objective, config)
 
 
-def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_label, fold_subsets) -> SelectionReport:
+def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_label, fold_subsets,
+                   group=None) -> SelectionReport:
     """Level-1 matrices and selection.json, written into ``staging`` (published as ``level1/``).
 
     Test rows average each label's selection on every row. Train rows, when
@@ -184,12 +243,12 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     if fold_subsets is not None:
         nested = {label: summarise(fold_subsets[label], names) for label in labels}
         selection["nested"] = _nested_document(nested, workspace.n_folds)
-    root = workspace.level1_dir
+    root = workspace.level1_dir if group is None else workspace.level1_dir / group
     paths = {"selection": root / SELECTION_FILE, "oof": root / OOF_FILE, "test": root / TEST_FILE, "store": root}
     write_matrix(staging / OOF_FILE, level1_oof, labels)
     write_matrix(staging / TEST_FILE, level1_test, labels)
     write_json(staging / SELECTION_FILE, selection)
-    return SelectionReport(selection=selection, candidates=names, paths=paths)
+    return SelectionReport(selection=selection, candidates=names, paths=paths, group=group)
 
 
 def _nested_document(per_label: dict, n_folds: int) -> dict:

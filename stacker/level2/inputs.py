@@ -16,14 +16,17 @@ from stacker.level2.features import Level1Outputs
 from stacker.config import STAGE_OOF_FILE as OOF_FILE, STAGE_TEST_FILE as TEST_FILE  # noqa: F401 (re-exported)
 
 
-def load_level1(workspace: Workspace) -> Level1Outputs:
-    """Level-1 selections (on every row and per outer fold) and every candidate in the level-1 store."""
+def load_level1(workspace: Workspace, group: str | None = None) -> Level1Outputs:
+    """Level-1 selections (on every row and per outer fold) and every candidate in the level-1 store.
+
+    ``group``: one group of a grouped level 1 (``level1/<group>/``).
+    """
     from stacker.level1 import load_selection
 
-    document = load_selection(workspace)
+    document = load_selection(workspace, group)
     selection = selection_models(document, workspace.labels)
     per_fold = fold_selection_models(document, workspace.labels, np.unique(workspace.folds))
-    store = workspace.level1_store()
+    store = workspace.level1_store(group)
     candidates = store.names()
     named = [selection] + list((per_fold or {}).values())
     missing = sorted({m for chosen in named for models in chosen.values() for m in models} - set(candidates))

@@ -25,9 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from stacker import progress
-from stacker.config import L2Config
+from stacker.config import LEVEL1_DIR, L2Config
 from stacker.data import Workspace
 from stacker.data.metric import MetricSpec
+from stacker.data.stages import GROUP_SEPARATOR
+from stacker.exceptions import StoreError, ValidationError
 from stacker.level2.features import FoldFeatures, Level1Outputs
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
 from stacker.level2.learners import create_learner
@@ -91,14 +93,49 @@ class L2Result:
 
 
 def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
-    """Run the level-2 stage on ``workspace``; see the module docstring for what is written."""
+    """Run the level-2 stage on ``workspace``; see the module docstring for what is written.
+
+    With ``config.group`` set, use :func:`fit_level2_groups` (one fit per group of level 1).
+    """
+    if config.group is not None:
+        raise ValidationError(f"L2Config.group is {config.group!r}: call fit_level2_groups, which fits one "
+                              f"level 2 per group of a grouped level 1")
+    return _fit(workspace, config, None)
+
+
+def fit_level2_groups(workspace: Workspace, config: L2Config) -> list[L2Result]:
+    """Level 2 on each group of a grouped level 1 (``select --group KEY``): ``level2/<learner>@<group>/``.
+
+    ``config.group`` must be the KEY level 1 was grouped by, so a stale or other grouping is refused.
+    """
+    groups = workspace.level1_groups()
+    if config.group is None or not groups:
+        raise StoreError(f"fit-l2 --group needs a grouped level 1; run 'stacker select --group "
+                         f"{config.group or 'variant'}' first")
+    from stacker.level1 import load_selection
+
+    keys = {load_selection(workspace, g).get("config", {}).get("group") for g in groups}
+    if keys != {config.group}:
+        raise ValidationError(f"--group {config.group}: level 1 is grouped by {', '.join(map(str, sorted(keys, key=str)))}"
+                              f" ({', '.join(groups)}); rerun 'stacker select --group {config.group}' or pass "
+                              f"that key")
+    return [_fit(workspace, config, group) for group in groups]
+
+
+def stage_name(learner: str, group: str | None) -> str:
+    """The level-2 folder of ``learner`` (on one level-1 group): ``<learner>`` or ``<learner>@<group>``."""
+    return learner if group is None else f"{learner}{GROUP_SEPARATOR}{group}"
+
+
+def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
     learner = create_learner(config.learner, **config.params)
-    with progress.status("loading level-1 outputs"):
-        level1 = load_level1(workspace)
+    level1_source = LEVEL1_DIR if group is None else f"{LEVEL1_DIR}/{group}"
+    with progress.status(f"loading level-1 outputs ({level1_source})"):
+        level1 = load_level1(workspace, group)
     features = FoldFeatures(level1, config.features)
     honesty = HONESTY if features.in_folds else HONESTY_NOT_NESTED
     result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed)
-    output_dir = workspace.level2_dir / config.learner
+    output_dir = workspace.level2_dir / stage_name(config.learner, group)
     with publishing(output_dir) as staging:  # replaces the previous level2/<learner>/ in one rename
         write_matrix(staging / OOF_FILE, result.oof, workspace.labels)
         write_matrix(staging / TEST_FILE, result.test, workspace.labels)
@@ -106,7 +143,8 @@ def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:
             scores, best_single = compare(workspace, level1, result)
         write_json(staging / "config.json", {
             "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
-            "n_folds": workspace.n_folds, "features": feature_names(features, workspace.folds),
+            "n_folds": workspace.n_folds, "inputs": [level1_source],
+            "features": feature_names(features, workspace.folds),
             "selection_in_folds": features.in_folds, "honesty": honesty,
         })
         write_json(staging / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from stacker.config import L2Config, SubmitConfig
 from stacker.data import Workspace
-from stacker.level2.stage import L2Result, fit_level2
+from stacker.level2.stage import L2Result, fit_level2, fit_level2_groups
 from stacker.submission.submit import METHODS, SubmissionResult, submit
 
 
@@ -24,9 +24,13 @@ class FitL2Outcome:
     submissions: list[SubmissionResult]
 
 
-def fit_l2_and_submit(workspace: Workspace, config: L2Config = L2Config()) -> FitL2Outcome:
-    """Run :func:`~stacker.level2.fit_level2`, then write ``l2-<learner>-<method>`` for each method."""
-    result = fit_level2(workspace, config)
-    source = f"{workspace.level2_dir.name}/{config.learner}"
-    submissions = [submit(workspace, SubmitConfig(source=source, rule=method)) for method in METHODS]
-    return FitL2Outcome(level2=result, submissions=submissions)
+def fit_l2_and_submit(workspace: Workspace, config: L2Config = L2Config()) -> list[FitL2Outcome]:
+    """Run :func:`~stacker.level2.fit_level2` (one fit, or one per group with ``config.group``), then write
+    ``l2-<learner>[-<group>]-<method>`` for each method; one outcome per level-2 folder written."""
+    results = [fit_level2(workspace, config)] if config.group is None else fit_level2_groups(workspace, config)
+    outcomes = []
+    for result in results:
+        source = f"{workspace.level2_dir.name}/{result.output_dir.name}"
+        submissions = [submit(workspace, SubmitConfig(source=source, rule=method)) for method in METHODS]
+        outcomes.append(FitL2Outcome(level2=result, submissions=submissions))
+    return outcomes

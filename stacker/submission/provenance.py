@@ -9,7 +9,8 @@ pooled; named ``cv_f2`` whatever the beta, with ``metric`` saying which),
 ``thresholds`` (per label, fitted on all rows, applied to the test set; ``null``
 for a per-sample rule such as ``expected-f``), ``models`` (level-1
 candidates used, each with its content hash and its members' OOF-store hashes),
-``selection`` (the level-1 selection), ``learner`` (level 2: name, params,
+``selection`` (the level-1 selection; after ``select --group``, ``{"groups": {level-1 folder:
+selection}}`` for every group upstream of the source), ``learner`` (level 2: name, params,
 features; ``null`` for the level-1 average), ``stage_scores`` (level 2: the
 out-of-fold scores of the best single model, the level-1 average and level 2
 under both threshold methods, from ``scores.json``; ``null`` otherwise),
@@ -47,9 +48,10 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def model_hashes(workspace: Workspace, names: list[str]) -> dict[str, dict]:
-    """``{candidate: {"content_hash", "members", "member_hashes"}}`` from the level-1 store catalog."""
-    store = workspace.level1_store()
+def model_hashes(workspace: Workspace, names: list[str], group: str | None = None) -> dict[str, dict]:
+    """``{candidate: {"content_hash", "members", "member_hashes"}}`` from the level-1 store catalog
+    (of ``level1/<group>/`` for one group of a grouped selection)."""
+    store = workspace.level1_store(group)
     hashes = {}
     for name in sorted(set(names)):
         entry = store.entry(name)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stacker.blend.inputs import stage_folders
+from stacker.data.stages import stage_folders
 from stacker.config import STAGE_OOF_FILE
 from stacker.decide.evaluate import evaluate_rules, standard_error
 from stacker.decide.rules import applies_to

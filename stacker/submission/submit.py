@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from stacker.config import SubmitConfig
+from stacker.config import LEVEL1_DIR, SubmitConfig
 from stacker.data import Workspace
+from stacker.data.stages import GROUP_SEPARATOR, STORE_NODE, stage_inputs
 from stacker.decide import evaluate_rules, list_rules
 from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
@@ -51,13 +52,14 @@ class SubmissionResult:
 
 
 def default_name(source: str, method: str) -> str:
-    """``level1`` -> ``l1-<method>``; ``level2/<learner>`` -> ``l2-<learner>-<method>``; ``blend`` -> ``blend-<method>``."""
+    """``level1`` -> ``l1-<method>``; ``level2/<learner>`` -> ``l2-<learner>-<method>``; ``blend`` ->
+    ``blend-<method>``; others join their parts (``level3-logistic-<method>``, ``@`` becomes ``-``)."""
     parts = Path(source).parts
     if parts == ("level1",):
         return f"l1-{method}"
     if len(parts) == 2 and parts[0] == "level2":
-        return f"l2-{parts[1]}-{method}"
-    return "-".join(parts) + f"-{method}"
+        return f"l2-{parts[1]}-{method}".replace(GROUP_SEPARATOR, "-")
+    return ("-".join(parts) + f"-{method}").replace(GROUP_SEPARATOR, "-")
 
 
 def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> SubmissionResult:
@@ -101,24 +103,50 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
 def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path, evaluation: dict) -> dict:
     from stacker.level1 import load_selection
 
-    selection = load_selection(workspace)
-    used = sorted({m for models in selection_models(selection, workspace.labels).values() for m in models})
+    level1 = level1_sources(workspace.root, config.source)
+    selections, models = {}, {}
+    for source in level1:
+        group = Path(source).name if source != LEVEL1_DIR else None
+        selections[source] = load_selection(workspace, group)
+        used = sorted({m for chosen in selection_models(selections[source], workspace.labels).values() for m in chosen})
+        prefix = "" if group is None else f"{group}/"
+        models.update({prefix + m: h for m, h in model_hashes(workspace, used, group).items()})
+    # One level 1 (the usual case): its selection document; several (grouped): {level-1 folder: document}.
+    selection = selections[level1[0]] if len(level1) == 1 else {"groups": selections}
     return provenance(
         name=name, csv=csv, source=config.source, rule=config.rule, metric=workspace.metric.name,
         evaluation=evaluation, labels=workspace.labels, selection=selection,
-        models=model_hashes(workspace, used), learner=_learner(workspace, config.source),
+        models=models, learner=_learner(workspace, config.source),
         stage_scores=_stage_scores(workspace, config.source), honesty=HONESTY,
     )
+
+
+def level1_sources(root: Path, source: str) -> list[str]:
+    """The level-1 folders upstream of stage ``source`` (``["level1"]``, or its groups), in graph order.
+
+    A stage whose inputs are unrecorded falls back to ``level1``.
+    """
+    found, pending, seen = [], [source], set()
+    while pending:
+        current = pending.pop(0)
+        if current in seen or current == STORE_NODE:
+            continue
+        seen.add(current)
+        if Path(current).parts[0] == LEVEL1_DIR:
+            found.append(current)
+        else:
+            pending.extend(stage_inputs(root, current))
+    return found or [LEVEL1_DIR]
 
 
 def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
     folder = oof_path(workspace, source).parent  # refuses anything but level1, level2/<learner> or blend
     for file in (OOF_FILE, TEST_FILE):
         if not (folder / file).exists():
-            hint = {"level1": "stacker select", "blend": "stacker blend"}.get(Path(source).parts[0],
-                                                                              "stacker fit-l2 --learner ...")
-            raise SubmissionError(f"no {file} in {folder}; expected --from level1, level2/<learner> or blend; "
-                                  f"run '{hint}' first")
+            hint = {"level1": "stacker select", "level2": "stacker fit-l2 --learner ...", "blend": "stacker blend"}
+            raise SubmissionError(f"no {file} in {folder}; expected --from a stage folder (level1, "
+                                  f"level2/<learner>, level3/<name>, blend); run "
+                                  f"'{hint.get(Path(source).parts[0], 'stacker stack --from ...')}' first")
     return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)
 
 
@@ -136,7 +164,7 @@ def _learner(workspace: Workspace, source: str) -> dict | None:
         return {"name": "blend", "inputs": saved["inputs"], "config": saved["config"],
                 "weights": {label: entry["weights"] for label, entry in weights.items()}}
     return {"name": saved["config"]["learner"], "params": saved["params"], "features": saved["config"]["features"],
-            "seed": saved["config"]["seed"]}
+            "seed": saved["config"]["seed"], "inputs": saved.get("inputs")}
 
 
 def _stage_scores(workspace: Workspace, source: str) -> dict | None:

@@ -11,11 +11,12 @@ from dataclasses import asdict
 
 import numpy as np
 
-from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE as OOF_FILE, ThresholdConfig
+from stacker.config import BLEND_DIR, STAGE_OOF_FILE as OOF_FILE, ThresholdConfig
 from stacker.exceptions import StoreError, ValidationError
 from stacker.thresholds.evaluate import evaluate_thresholds
 
-_SOURCE = re.compile(rf"^({re.escape(LEVEL1_DIR)}|{re.escape(LEVEL2_DIR)}/[A-Za-z0-9_.-]+|{re.escape(BLEND_DIR)})$")
+# level1, level1/<group>, level2/<learner>[@<group>], level<N>/<name>, blend
+_SOURCE = re.compile(rf"^(level[1-9][0-9]*(/[A-Za-z0-9_.@+-]+)?|{re.escape(BLEND_DIR)})$")
 
 
 def evaluate_stage(workspace, source: str, config: ThresholdConfig = ThresholdConfig()) -> dict:
@@ -60,10 +61,11 @@ def read_stage_oof(workspace, source: str) -> np.ndarray:
 
 
 def oof_path(workspace, source: str):
-    """``<workspace>/<source>/oof.parquet`` for a valid ``source`` (level1, level2/<learner> or blend)."""
+    """``<workspace>/<source>/oof.parquet`` for a valid ``source`` (a stage folder: level1[/<group>],
+    level2/<learner>[@<group>], level<N>/<name>, blend)."""
     if not _SOURCE.match(source):
-        raise ValidationError(f"--from must be 'level1', 'level2/<learner>' (e.g. level2/lightgbm) or 'blend'; "
-                              f"found {source!r}")
+        raise ValidationError(f"--from must be a stage folder: 'level1', 'level2/<learner>' (e.g. level2/lightgbm), "
+                              f"'level3/<name>' or 'blend'; found {source!r}")
     return workspace.root / source / OOF_FILE
 
 

@@ -168,7 +168,7 @@ def test_a_blend_does_not_blend_itself_by_default(make_stages):
 @pytest.mark.parametrize("args, error, match", [
     (["--from", "level2/nope"], "StoreError", "matches no stage folder.*level1, level2/a"),
     (["--from", "level3/*"], "StoreError", "matches no stage folder"),
-    (["--from", "blend"], "ValidationError", "cannot blend itself"),
+    (["--from", "blend"], "ValidationError", "cannot feed itself"),
     (["--from", "level1,,level2/a"], "ValidationError", "empty entry"),
     (["--from", "level2/short"], "StoreError", "has 100 rows but the workspace has 150"),
     (["--from", "level2/nolabels"], "StoreError", "lacks label columns"),

@@ -24,7 +24,7 @@ def test_selection_json_schema_and_level1_matrices(make_store):
     assert doc == load_selection(ws) == report.selection
     assert set(doc) == {"config", "per_label", "oof_out_of_fold"} and doc["oof_out_of_fold"] is False
     assert doc["config"] == {"method": "beam", "beam": 2, "per_label": 2, "bag": "arch+variant", "bag_top": None,
-                             "restarts": 20, "seed": 0, "objective": "fbeta", "nested": False, "jobs": None,
+                             "restarts": 20, "seed": 0, "objective": "fbeta", "nested": False, "jobs": None, "group": None,
                              "metric": "f2-samples"}
     assert list(doc["per_label"]) == ws.labels
     store = ws.level1_store()

@@ -88,7 +88,7 @@ def test_per_label_column_format_is_matched():
 def test_submit_refuses_a_missing_stage_and_bad_names(ws):
     with pytest.raises(SubmissionError, match="no oof.parquet in .*level2/xgboost; .*stacker fit-l2"):
         submit(ws, SubmitConfig(source="level2/xgboost"))
-    with pytest.raises(ValidationError, match="--from must be 'level1', 'level2/<learner>' .* or 'blend'"):
+    with pytest.raises(ValidationError, match="--from must be a stage folder: 'level1', 'level2/<learner>' .* or 'blend'"):
         submit(ws, SubmitConfig(source="../elsewhere"))
     with pytest.raises(SubmissionError, match="plain file stem"):
         submit(ws, SubmitConfig(name="../x"))

@@ -1,0 +1,178 @@
+"""The stage folders of a workspace: which exist, which layer each is, what feeds it, and reading their matrices.
+
+A *stage* is a folder holding ``oof.parquet`` (train rows) and ``test.parquet``
+(test rows), one float32 column per workspace label (:mod:`stacker.oof.matrix`):
+
+- ``level1`` (or ``level1/<group>`` after ``stacker select --group KEY``): fed by the OOF store;
+- ``level2/<learner>`` (or ``level2/<learner>@<group>``): fed by ``level1`` (``level1/<group>``);
+- ``level<N>/<name>`` for N >= 3 (``stacker stack``) and ``blend``: fed by the stages named in their
+  ``config.json`` ``inputs``.
+
+Any stage can feed any later one, so the layers form a graph;
+:func:`stage_inputs` and :func:`stage_layer` read it. Everything read is
+checked against the workspace, and a bad ``--from`` fails with one line that
+says what exists.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.exceptions import StoreError, ValidationError
+
+# The OOF store, as the input of every level-1 stage in the stage graph.
+STORE_NODE = "oof"
+# Where a level-2 learner fitted on one group's level 1 is written: level2/<learner>@<group>.
+GROUP_SEPARATOR = "@"
+_LEVEL = re.compile(r"^level([1-9][0-9]*)$")
+
+
+def stage_folders(root: Path | str) -> list[str]:
+    """Stage folders under ``root`` with both prediction files, layer by layer, ``blend`` last.
+
+    Returns paths relative to ``root`` (``"level1"``, ``"level1/edges"``,
+    ``"level2/lightgbm@edges"``, ``"level3/logistic"``, ``"blend"``), sorted by
+    layer then name; hidden folders (a publish in progress) are skipped.
+    """
+    root = Path(root)
+    levels = sorted((int(m.group(1)), p) for p in root.glob("level*")
+                    if p.is_dir() and (m := _LEVEL.match(p.name)))
+    folders = []
+    for _, level in levels:
+        folders.append(level)
+        folders.extend(sorted(p for p in level.glob("*") if p.is_dir() and not p.name.startswith(".")))
+    folders.append(root / BLEND_DIR)
+    return [f.relative_to(root).as_posix() for f in folders if is_stage(f)]
+
+
+def is_stage(folder: Path) -> bool:
+    """True when ``folder`` holds both prediction files of a stage."""
+    return (folder / STAGE_OOF_FILE).exists() and (folder / STAGE_TEST_FILE).exists()
+
+
+def stage_inputs(root: Path | str, source: str) -> list[str]:
+    """The stages (or :data:`STORE_NODE`) that feed ``source``, as recorded by the stage that wrote it."""
+    parts = Path(source).parts
+    if parts[0] == LEVEL1_DIR:
+        return [STORE_NODE]
+    recorded = _config(Path(root) / source).get("inputs")
+    if isinstance(recorded, list) and all(isinstance(s, str) for s in recorded):
+        return list(recorded)
+    if parts[0] == LEVEL2_DIR and len(parts) == 2:  # written before level 2 recorded its inputs
+        _, _, group = parts[1].partition(GROUP_SEPARATOR)
+        return [f"{LEVEL1_DIR}/{group}" if group else LEVEL1_DIR]
+    return []
+
+
+def stage_layer(root: Path | str, source: str, _seen: frozenset = frozenset()) -> int:
+    """The layer of ``source``: N for ``levelN[/...]``; one above its highest input for a blend; 0 for the store."""
+    if source == STORE_NODE:
+        return 0
+    match = _LEVEL.match(Path(source).parts[0])
+    if match:
+        return int(match.group(1))
+    if source in _seen:
+        raise ValidationError(f"the stage graph has a cycle through {source}")
+    inputs = stage_inputs(root, source)
+    return 1 + max((stage_layer(root, s, _seen | {source}) for s in inputs), default=0)
+
+
+def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str] = (), purpose: str = "blend"
+                    ) -> list[str]:
+    """Stage folders named by ``patterns`` (exact names or globs such as ``level2/*``), in order, once each.
+
+    ``exclude``: the stage being written, which cannot feed itself (also left
+    out of globs). Empty ``patterns``: every stage folder except ``exclude``.
+    Raises ValidationError for a pattern naming an excluded stage, StoreError
+    for one that matches no stage.
+    """
+    excluded = [e.strip("/") for e in exclude]
+    available = [s for s in stage_folders(workspace.root) if not _within(s, excluded)]
+    if not patterns:
+        if not available:
+            raise StoreError(f"no stage folder in {workspace.root} to {purpose}; run 'stacker select' and "
+                             f"'stacker fit-l2' first")
+        return available
+    chosen: list[str] = []
+    for pattern in patterns:
+        pattern = pattern.strip().strip("/")
+        if not pattern:
+            raise ValidationError("--from has an empty entry; give stage folders separated by commas, "
+                                  "e.g. --from level2/logistic,level1")
+        if _within(pattern, excluded):
+            raise ValidationError(f"--from {pattern!r}: a stage cannot feed itself; name the stages it should "
+                                  f"combine (level1, level2/<learner>, ...)")
+        matches = [s for s in available if fnmatch.fnmatchcase(s, pattern)]
+        if not matches:
+            raise StoreError(f"--from {pattern!r} matches no stage folder with {STAGE_OOF_FILE} and "
+                             f"{STAGE_TEST_FILE}; stages in this workspace: {', '.join(available) or 'none'}")
+        chosen.extend(m for m in matches if m not in chosen)
+    return chosen
+
+
+def read_inputs(workspace, sources: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """OOF and test matrices of every source, checked against the workspace.
+
+    Returns
+    -------
+    oof : ndarray of shape (n_sources, n_train, n_labels), float32
+    test : ndarray of shape (n_sources, n_test, n_labels), float32
+    """
+    n_rows = {STAGE_OOF_FILE: len(workspace.train_ids), STAGE_TEST_FILE: len(workspace.test_ids)}
+    matrices = {name: np.empty((len(sources), rows, len(workspace.labels)), dtype=np.float32)
+                for name, rows in n_rows.items()}
+    for i, source in enumerate(sources):
+        for name, rows in n_rows.items():
+            matrices[name][i] = read_stage_matrix(Path(workspace.root) / source / name, workspace.labels, rows)
+    return matrices[STAGE_OOF_FILE], matrices[STAGE_TEST_FILE]
+
+
+def read_stage_matrix(path: Path, labels: Sequence[str], n_rows: int) -> np.ndarray:
+    """One stage matrix, float32 (n_rows, n_labels); StoreError when it does not fit the workspace."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from stacker.oof.matrix import read_matrix
+
+    fix = "re-run the stage that wrote it for this workspace, or leave it out of --from"
+    try:
+        columns = pq.read_schema(path).names
+    except (pa.ArrowException, OSError) as e:
+        raise StoreError(f"{path} is not a readable Parquet file ({e}); {fix}") from e
+    missing = [label for label in labels if label not in columns]
+    if missing:
+        raise StoreError(f"{path} lacks label columns {missing}; expected one column per workspace label; {fix}")
+    values = read_matrix(path, labels)
+    if len(values) != n_rows:
+        raise StoreError(f"{path} has {len(values)} rows but the workspace has {n_rows}; {fix}")
+    if not (np.isfinite(values).all() and values.min(initial=0) >= 0 and values.max(initial=0) <= 1):
+        raise StoreError(f"{path} holds values outside [0, 1] or NaN; a stage writes probabilities; {fix}")
+    return values
+
+
+def check_folder_name(name: str, what: str) -> str:
+    """``name`` if it can be one folder name (no separator, not hidden, not empty); ValidationError otherwise."""
+    if (not name or name != name.strip() or name.startswith(".") or any(c in name for c in "/\\:*?\"<>|")
+            or GROUP_SEPARATOR in name):
+        raise ValidationError(f"{what} {name!r} cannot be a folder name: use letters, digits, '-' and '_' "
+                              f"(no '/', '{GROUP_SEPARATOR}', leading '.' or spaces at the ends)")
+    return name
+
+
+def _within(source: str, folders: Sequence[str]) -> bool:
+    return any(source == f or source.startswith(f + "/") for f in folders)
+
+
+def _config(folder: Path) -> dict:
+    try:
+        document = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
