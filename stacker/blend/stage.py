@@ -30,7 +30,8 @@ from stacker.data.metric import MetricSpec
 from stacker.data.stages import read_inputs, resolve_sources
 from stacker.exceptions import ValidationError
 from stacker.level1.objectives import create_objective
-from stacker.level2.summary import score_matrix, summary_columns, summary_rows
+from stacker.level1.additions import subset_mean
+from stacker.level2.summary import layer_optimism, score_matrix, summary_columns, summary_rows
 from stacker.oof.matrix import write_matrix
 from stacker.publish import file_sha256, publishing, write_json
 
@@ -90,6 +91,9 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
                          replacement=config.replacement)
     with progress.status("scoring the blend and its inputs out of fold"):
         scores = {"blend": score_matrix(workspace.y, fit.oof, folds, metric)}
+        in_sample = np.stack([subset_mean(oof[:, :, j], choice.selector.selected_)
+                              for j, choice in enumerate(fit.labels)], axis=1)
+        optimism = layer_optimism(workspace.y, in_sample, scores["blend"], folds, metric, "blend weights")
         scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
     document = blend_document(fit, sources, workspace.labels, workspace.n_folds)
     output_dir = Path(workspace.root) / BLEND_DIR
@@ -104,7 +108,7 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
         })
         write_json(staging / BLEND_FILE, document)
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
-                                              "pipelines": scores, "honesty": HONESTY})
+                                              "pipelines": scores, "optimism": optimism, "honesty": HONESTY})
     return BlendResult(output_dir, sources, list(workspace.labels), metric, document, scores)
 
 

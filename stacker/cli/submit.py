@@ -53,7 +53,7 @@ def run(
     if result.choice is not None:
         from stacker.cli.stages import print_stage_table
 
-        print_stage_table(result.choice.candidates, ws.metric.name)
+        print_stage_table(ws, result.choice.candidates)
         console.print(result.choice.summary(), highlight=False)
     console.print(f"{result.csv} (rule {result.method}, cv {ws.metric.name} {result.cv_f2:.4f}); "
                   f"provenance {result.provenance}", highlight=False)

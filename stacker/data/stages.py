@@ -84,6 +84,31 @@ def stage_layer(root: Path | str, source: str, _seen: frozenset = frozenset()) -
     return 1 + max((stage_layer(root, s, _seen | {source}) for s in inputs), default=0)
 
 
+def upstream_stages(root: Path | str, source: str) -> list[str]:
+    """``source`` and every stage that feeds it, directly or not, nearest first (the OOF store left out)."""
+    found, pending = [], [source]
+    while pending:
+        current = pending.pop(0)
+        if current == STORE_NODE or current in found:
+            continue
+        found.append(current)
+        pending.extend(stage_inputs(root, current))
+    return found
+
+
+def recorded_optimism(root: Path | str, source: str) -> dict | None:
+    """The optimism of ``source``'s own choices as its stage recorded it in ``scores.json`` (None when absent).
+
+    ``{"what", "in_sample", "held_out", "optimism"}``; see :func:`stacker.level2.summary.layer_optimism`.
+    """
+    try:
+        document = json.loads((Path(root) / source / "scores.json").read_text())
+    except (OSError, ValueError):
+        return None
+    optimism = document.get("optimism") if isinstance(document, dict) else None
+    return optimism if isinstance(optimism, dict) else None
+
+
 def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str] = (), purpose: str = "blend"
                     ) -> list[str]:
     """Stage folders named by ``patterns`` (exact names or globs such as ``level2/*``), in order, once each.

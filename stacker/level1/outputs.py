@@ -6,6 +6,8 @@ Under ``<workspace>/level1/``:
   "trace", "threshold"}}, "nested": {...}}`` (``nested`` only with ``--nested``);
 - ``oof.parquet`` / ``test.parquet``: per label, the average of that label's
   selected candidates (columns = workspace labels, rows = workspace order);
+- ``scores.json``: the honest CV score of ``oof.parquet`` and, nested, the optimism of the
+  selection (its score with the selection made on every row, minus the honest one);
 - the level-1 store (``catalog.sqlite``, ``data/``): every candidate (bag).
 
 After ``stacker select --group KEY`` the same files sit in ``level1/<value>/``, one
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
     from stacker.data import Workspace
 
 SELECTION_FILE = "selection.json"
+# Every stage's honest scores and the optimism of its own choices (stacker.level2.summary.layer_optimism).
+SCORES_FILE = "scores.json"
 
 
 def load_selection(workspace: Workspace, group: str | None = None) -> dict:

@@ -28,8 +28,9 @@ from stacker.level1.additions import subset_mean
 from stacker.level1.bagging import Bag, bag_matrices, check_bag_mode, label_scores, plan_bags
 from stacker.level1.nested import nested_selection, summarise
 from stacker.level1.objectives import Objective, create_objective
-from stacker.level1.outputs import OOF_FILE, SELECTION_FILE, TEST_FILE
+from stacker.level1.outputs import OOF_FILE, SCORES_FILE, SELECTION_FILE, TEST_FILE
 from stacker.level1.selector import SELECTORS, create_selector
+from stacker.level2.summary import layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix
 from stacker.publish import publishing, write_json
 
@@ -227,9 +228,10 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     level1_oof = np.empty(cand_oof.shape[1:], dtype=np.float32)
     level1_test = np.empty(cand_test.shape[1:], dtype=np.float32)
     table = {}
+    in_sample = np.empty_like(level1_oof)
     for j, label in enumerate(labels):
         selector = per_label[label]
-        level1_oof[:, j] = subset_mean(cand_oof[:, :, j], selector.selected_)
+        level1_oof[:, j] = in_sample[:, j] = subset_mean(cand_oof[:, :, j], selector.selected_)
         level1_test[:, j] = subset_mean(cand_test[:, :, j], selector.selected_)
         table[label] = {
             "models": [names[m] for m in selector.selected_], "score": selector.score_,
@@ -248,6 +250,15 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     write_matrix(staging / OOF_FILE, level1_oof, labels)
     write_matrix(staging / TEST_FILE, level1_test, labels)
     write_json(staging / SELECTION_FILE, selection)
+    honest = score_matrix(y, level1_oof, folds, workspace.metric)
+    if fold_subsets is not None:
+        optimism = layer_optimism(y, in_sample, honest, folds, workspace.metric, "selection")
+    else:  # not nested: the OOF itself is the in-sample one, and its honest score is unknown
+        optimism = {"what": "selection (not nested)", "in_sample": honest["greedy"]["out_of_fold"],
+                    "held_out": None, "optimism": None}
+    write_json(staging / SCORES_FILE, {"metric": workspace.metric.name, "labels": labels,
+                                        "pipelines": {"level-1": honest}, "optimism": optimism,
+                                        "oof_out_of_fold": fold_subsets is not None})
     return SelectionReport(selection=selection, candidates=names, paths=paths, group=group)
 
 

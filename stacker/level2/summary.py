@@ -72,6 +72,31 @@ def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: Me
     return scores
 
 
+def layer_optimism(Y: np.ndarray, in_sample: np.ndarray, held_out_score: dict, folds: np.ndarray,
+                   metric: MetricSpec, what: str) -> dict:
+    """How much a stage's own choices flatter it: its score with the choices made on every row, minus its honest one.
+
+    Parameters
+    ----------
+    in_sample : ndarray of shape (n_train, n_labels)
+        The stage's predictions when its choices (``what``: the selection, the
+        blend weights, the fits) were made on every row, its own rows included.
+    held_out_score : dict
+        :func:`score_matrix` of the stage's honest OOF (choices made without each fold).
+
+    Returns
+    -------
+    dict
+        ``{"what", "in_sample", "held_out", "optimism"}``: both scored with
+        greedy thresholds fitted on K-1 folds, so the difference is the optimism
+        of the stage's choices alone (the number a non-nested pipeline would hide).
+    """
+    flattering = score_matrix(Y, in_sample, folds, metric)["greedy"]["out_of_fold"]
+    honest = held_out_score["greedy"]["out_of_fold"]
+    return {"what": what, "in_sample": float(flattering), "held_out": float(honest),
+            "optimism": float(flattering - honest)}
+
+
 def held_out_predictions(proba: np.ndarray, folds: np.ndarray, fold_thresholds: np.ndarray) -> np.ndarray:
     """0/1 (n_train, n_labels): fold ``k``'s rows thresholded with ``fold_thresholds[i]``, ``k`` the i-th fold id."""
     pred = np.zeros(proba.shape, dtype=np.uint8)

@@ -17,7 +17,10 @@ under both threshold methods, from ``scores.json``; ``null`` otherwise),
 ``choice`` (``submit --best``: every candidate stage and rule with its
 out-of-fold score, fold scores and standard error, the runner-up, the paired
 margin and its standard error, whether it is beyond the noise, and the nested
-score and optimism of choosing; ``null`` otherwise), ``honesty``, ``versions``,
+score and optimism of choosing; ``null`` otherwise), ``stages`` (the source and every stage
+upstream of it: its layer, its inputs and the optimism of its own choices, i.e. its CV
+score with the selection / weights / fits made on every row minus its honest one),
+``honesty``, ``versions``,
 and ``csv_sha256`` (the CSV's SHA-256, added by
 :func:`~stacker.submission.submit.submit` as it publishes the pair).
 """

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stacker.data.stages import stage_folders
+from stacker.data.stages import recorded_optimism, stage_folders, stage_inputs, stage_layer
 from stacker.config import STAGE_OOF_FILE
 from stacker.decide.evaluate import evaluate_rules, standard_error
 from stacker.decide.rules import applies_to
@@ -192,3 +192,29 @@ def choose_best(candidates: list[Candidate], fold_sizes) -> Choice:
     nested_score = float(np.average(nested, weights=weights))
     optimism = float(np.average(best.fold_scores, weights=weights)) - nested_score
     return Choice(best, runner_up, margin, margin_se, nested_score, optimism, fold_choices, list(candidates))
+
+
+def stage_rows(workspace, candidates: list[Candidate]) -> list[dict]:
+    """One row per stage, best first: its layer, inputs, CV score per rule and the optimism of its own choices.
+
+    Keys: ``stage``, ``layer``, ``inputs``, one per rule (its out-of-fold
+    score), ``best_rule``, ``cv`` and ``se`` (of the best rule), and from the
+    stage's ``scores.json``: ``what`` (the choices it made: selection, blend
+    weights, fits), ``in_sample`` (its greedy CV score with those choices made
+    on every row), ``nested`` (the same with the choices made without each
+    fold: the honest score) and ``optimism`` (their difference); None where the
+    stage did not record them (e.g. ``select --no-nested``).
+    """
+    rows: dict[str, dict] = {}
+    for c in candidates:
+        row = rows.setdefault(c.source, {"stage": c.source, "layer": stage_layer(workspace.root, c.source),
+                                         "inputs": stage_inputs(workspace.root, c.source), "best_rule": None,
+                                         "cv": float("-inf"), "se": None})
+        row[c.method] = c.out_of_fold
+        if c.out_of_fold > row["cv"]:
+            row.update(best_rule=c.method, cv=c.out_of_fold, se=c.standard_error)
+    for row in rows.values():
+        optimism = recorded_optimism(workspace.root, row["stage"]) or {}
+        row.update({"what": optimism.get("what"), "in_sample": optimism.get("in_sample"),
+                    "nested": optimism.get("held_out"), "optimism": optimism.get("optimism")})
+    return sorted(rows.values(), key=lambda r: -r["cv"])

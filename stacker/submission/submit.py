@@ -18,7 +18,9 @@ import numpy as np
 
 from stacker.config import LEVEL1_DIR, SubmitConfig
 from stacker.data import Workspace
-from stacker.data.stages import GROUP_SEPARATOR, STORE_NODE, stage_inputs
+from stacker.data.stages import (
+    GROUP_SEPARATOR, recorded_optimism, stage_inputs, stage_layer, upstream_stages,
+)
 from stacker.decide import evaluate_rules, list_rules
 from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
@@ -92,6 +94,7 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     json_path = csv.with_suffix(".json")
     document = _provenance(workspace, config, name, csv, evaluation)
     document["choice"] = None if choice is None else choice.to_dict()
+    document["stages"] = stage_chain(workspace.root, config.source)
     with publishing_files([csv, json_path]) as staged:  # the CSV and its provenance appear together
         write_submission(staged[csv], frame)
         document["csv_sha256"] = file_sha256(staged[csv])
@@ -122,21 +125,17 @@ def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path
 
 
 def level1_sources(root: Path, source: str) -> list[str]:
-    """The level-1 folders upstream of stage ``source`` (``["level1"]``, or its groups), in graph order.
+    """The level-1 folders upstream of stage ``source`` (``["level1"]``, or its groups), nearest first.
 
     A stage whose inputs are unrecorded falls back to ``level1``.
     """
-    found, pending, seen = [], [source], set()
-    while pending:
-        current = pending.pop(0)
-        if current in seen or current == STORE_NODE:
-            continue
-        seen.add(current)
-        if Path(current).parts[0] == LEVEL1_DIR:
-            found.append(current)
-        else:
-            pending.extend(stage_inputs(root, current))
-    return found or [LEVEL1_DIR]
+    return [s for s in upstream_stages(root, source) if Path(s).parts[0] == LEVEL1_DIR] or [LEVEL1_DIR]
+
+
+def stage_chain(root: Path, source: str) -> dict:
+    """``{stage: {"layer", "inputs", "optimism"}}`` for ``source`` and every stage upstream of it (provenance)."""
+    return {s: {"layer": stage_layer(root, s), "inputs": stage_inputs(root, s),
+                "optimism": recorded_optimism(root, s)} for s in upstream_stages(root, source)}
 
 
 def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
