@@ -95,9 +95,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     name = check_folder_name(config.name or config.learner, "--name")
     sources = resolve_sources(workspace, config.sources, purpose="stack")
     layer = 1 + max(stage_layer(workspace.root, s) for s in sources)
-    output = f"level{layer}/{name}"
-    if output in sources:
-        raise ValidationError(f"--from {output}: a stage cannot feed itself; pass --name to write another folder")
+    output = f"level{layer}/{name}"  # above every input, so a stack never feeds itself
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
     features = stack_features(oof, test, sources, workspace.labels, config.features)
