@@ -1,4 +1,4 @@
-"""The stage graph: nodes, layers and edges of a layered workspace, and its figure."""
+"""The stage graph: nodes, layers and edges of a layered workspace, its figure, and its report section."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from matplotlib.text import Annotation
 
 from conftest import write_run, write_workspace
 from stacker.__main__ import main
+from stacker.config import ReportConfig
 from stacker.data.stages import STORE_NODE
-from stacker.report import style
+from stacker.report import build_report, style
 from stacker.report.stage_graph import (
     BOX_HEIGHT,
     BOX_WIDTH,
@@ -179,3 +180,26 @@ def test_a_graph_of_the_store_alone_is_one_box():
     ax = Figure().subplots()
     drawn = draw_stage_graph(ax, StageGraph([StageNode(STORE_NODE, 0)]))
     assert list(drawn.boxes) == [STORE_NODE] and drawn.arrows == {}
+
+
+def test_report_shows_the_stage_graph_and_scores_the_stages_once(layered, monkeypatch):
+    from stacker.submission import stages
+
+    calls = []
+    real = stages.score_stages
+    monkeypatch.setattr(stages, "score_stages", lambda ws, *a, **kw: calls.append(ws) or real(ws, *a, **kw))
+    page = build_report(layered, ReportConfig(dpi=50)).read_text()
+    assert len(calls) == 1
+    assert '<section id="stage-graph"><h2>Stage graph</h2>' in page
+    assert '<img src="stage_graph.png" alt="Stage graph">' in page
+    assert "honest out-of-fold" in page
+    assert (layered.report_dir / "stage_graph.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_report_without_stages_says_what_makes_one(make_store):
+    ws = make_store(n_runs=2, n_train=60, n_test=10, n_labels=2)
+    page = build_report(ws, ReportConfig(dpi=50)).read_text()
+    assert not (ws.report_dir / "stage_graph.png").exists()
+    section = page[page.index('<section id="stage-graph">'):]
+    assert section.index('class="missing"') < section.index("</section>")
+    assert "No stage yet: run <code>stacker select</code>" in section
