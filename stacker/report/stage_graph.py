@@ -235,10 +235,10 @@ def _draw_arrow(ax, start: tuple[float, float], end: tuple[float, float], into_c
 def plot_stage_graph(graph: StageGraph, path: Path, *, metric: str, dpi: int) -> Path:
     """Draw ``graph`` to ``path`` (PNG); ``metric`` names the score in the title."""
     n_columns, n_rows = len(graph.columns()), max(len(c) for c in graph.columns())
-    width = max(5.0, (n_columns - 1) * COLUMN_STEP + BOX_WIDTH + 0.6)
+    width = max(6.5, (n_columns - 1) * COLUMN_STEP + BOX_WIDTH + 0.6)  # at least the title's width
     height = n_rows * ROW_STEP + 1.2
     with style.figure(path, width=width, height=height, dpi=dpi) as (fig, axes):
         draw_stage_graph(axes[0, 0], graph)
-        fig.suptitle(f"Stage graph: best honest CV {metric} per stage ± SE, with its rule", x=0.01, ha="left",
+        fig.suptitle(f"Stage graph: each stage's best honest CV {metric} ± SE", x=0.01, ha="left",
                      fontsize=11, fontweight="bold", color=style.INK)
     return path
