@@ -1,4 +1,4 @@
-"""The report: leaderboard, model similarity, selection trace, histograms, threshold curves, CV summary.
+"""The report: leaderboard, model similarity, selection trace, histograms, threshold curves, stage graph, CV summary.
 
 :func:`build_report` writes ``<workspace>/report/index.html`` (static, offline)
 with one PNG per section; each section module also works on plain arrays.
@@ -14,9 +14,11 @@ from stacker.report.correlation import (
 from stacker.report.cv_summary import CVSummary, load_cv_summary
 from stacker.report.histograms import class_histograms
 from stacker.report.leaderboard import Leaderboard, build_leaderboard
+from stacker.report.stage_graph import StageGraph, StageNode, build_stage_graph
 from stacker.report.trace import TraceRow, trace_rows
 
 __all__ = [
-    "CVSummary", "Leaderboard", "ModelSimilarity", "TraceRow", "agreement", "build_leaderboard", "build_report",
-    "class_histograms", "load_cv_summary", "model_similarity", "pearson_by_label", "trace_rows",
+    "CVSummary", "Leaderboard", "ModelSimilarity", "StageGraph", "StageNode", "TraceRow", "agreement",
+    "build_leaderboard", "build_report", "build_stage_graph", "class_histograms", "load_cv_summary",
+    "model_similarity", "pearson_by_label", "trace_rows",
 ]

@@ -12,6 +12,7 @@ selection trace        ``level1/selection.json``                   ``stacker sel
 probability histograms ``level1/oof.parquet``, ``level2/*/oof``    ``stacker select`` / ``fit-l2``
 threshold curves       the final stage's OOF                       ``stacker select`` / ``fit-l2``
 decision rules         ``<stage>/decide.json`` and that stage's OOF ``stacker decide``
+stage graph            every stage's OOF and ``config.json``       ``stacker select`` and later stages
 CV summary             ``level2/*/scores.json``, ``submissions/``  ``stacker fit-l2``
 =====================  ==========================================  =======================
 """
@@ -50,7 +51,7 @@ INDEX = "index.html"
 SINGLE_RUN = "best single run"
 _DEFAULT = ReportConfig()
 FIGURES = ("leaderboard.png", "similarity.png", "trace.png", "histograms.png", "curves.png", "decision.png",
-           "cv_summary.png")
+           "stage_graph.png", "cv_summary.png")
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class _Context:
     n_models: int = 0
     thresholds: dict = field(default_factory=dict)  # (stage name, method) -> fitted thresholds
     stages: dict = field(default_factory=dict)  # "final" -> the Stage the last sections show
+    choice: dict = field(default_factory=dict)  # "stages" -> choose_best over every stage folder (or None)
 
 
 def build_report(workspace: Workspace, config: ReportConfig = _DEFAULT) -> Path:
@@ -86,7 +88,7 @@ def build_report(workspace: Workspace, config: ReportConfig = _DEFAULT) -> Path:
     """
     with publishing(workspace.report_dir) as out:  # a new report/ replaces the previous one in one rename
         ctx = _Context(workspace, config, out, _summary(workspace, config))
-        builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _decision, _cv_summary)
+        builders = (_leaderboard, _similarity, _trace, _histograms, _curves, _decision, _stage_graph, _cv_summary)
         sections = [build(ctx) for build in progress.track(builders, "drawing the report", total=len(builders))]
         page = render_page(
             title="stacker report", subtitle=_subtitle(workspace), cards=_cards(ctx), sections=sections,
@@ -285,6 +287,36 @@ def _decision(ctx: _Context) -> Section:
     notes = "".join(f" Not applicable: {reason}." for reason in document.get("not_applicable", {}).values())
     return Section(key, title, f"{intro} Stage shown: {document['source']}.{stale}{notes}", images=images,
                    tables=[table])
+
+
+def _stage_choice(ctx: _Context):
+    """``choose_best`` over every (stage folder, rule) scored out of fold, or None without stages (scored once)."""
+    from stacker.data.stages import stage_folders
+    from stacker.submission.stages import choose_best, score_stages, stage_fold_sizes
+
+    if "stages" not in ctx.choice:
+        ws = ctx.workspace
+        ctx.choice["stages"] = (choose_best(score_stages(ws), stage_fold_sizes(ws)) if stage_folders(ws.root)
+                                else None)
+    return ctx.choice["stages"]
+
+
+def _stage_graph(ctx: _Context) -> Section:
+    title, key = "Stage graph", "stage-graph"
+    intro = ("Arrows: which stage feeds which (columns are layers: the OOF store, level 1, level 2, ..., a blend "
+             "one above its highest input). Numbers: each stage's best honest out-of-fold score over the decision "
+             "rules ± the folds' standard error, with that rule; highlighted: the stage `stacker submit --best` picks.")
+    from stacker.report.stage_graph import build_stage_graph, plot_stage_graph
+
+    choice = _stage_choice(ctx)
+    if choice is None:
+        return Section(key, title, intro, missing="No stage yet: run `stacker select` (then `stacker fit-l2`, "
+                                                  "`stacker stack`, `stacker blend`).")
+    ws = ctx.workspace
+    graph = build_stage_graph(ws.root, choice.candidates, chosen=choice.best.source)
+    plot_stage_graph(graph, ctx.out / "stage_graph.png", metric=ws.metric.name, dpi=ctx.config.dpi)
+    return Section(key, title, f"{intro} Chosen: {choice.best.source} with rule {choice.best.method}.",
+                   images=["stage_graph.png"])
 
 
 def _cv_summary(ctx: _Context) -> Section:
