@@ -106,6 +106,29 @@ def publishing_files(paths: Sequence[Path | str]) -> Iterator[dict[Path, Path]]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def carry_over(source: Path | str, staging: Path | str, names: Sequence[str]) -> None:
+    """Put ``source``'s entries ``names`` (files or folders) into ``staging`` unchanged, before it is published.
+
+    For a publish that replaces only part of a folder: what is kept is hard-linked
+    (copied where links are impossible), so it costs no space and the kept files
+    are the very bytes that were there.
+    """
+    source, staging = Path(source), Path(staging)
+    for name in names:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, staging / name, copy_function=_link_or_copy)
+        elif path.exists():
+            _link_or_copy(path, staging / name)
+
+
+def _link_or_copy(source, destination) -> None:
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copy2(source, destination)
+
+
 def file_sha256(path: Path | str) -> str:
     """SHA-256 of a file's bytes (hex, 64 characters): how a reader checks a published file is the one meant."""
     digest = hashlib.sha256()

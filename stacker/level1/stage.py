@@ -32,7 +32,8 @@ from stacker.level1.outputs import OOF_FILE, SCORES_FILE, SELECTION_FILE, TEST_F
 from stacker.level1.selector import SELECTORS, create_selector
 from stacker.level2.summary import layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix
-from stacker.publish import publishing, write_json
+from stacker.oof.store import DATA_DIR
+from stacker.publish import carry_over, publishing, write_json
 
 if TYPE_CHECKING:
     from stacker.data import Workspace
@@ -83,10 +84,21 @@ def _run(workspace: Workspace, config: SelectConfig) -> list[SelectionReport]:
     groups = group_entries(entries, config.group)
     previous = {group: workspace.level1_store(group) for group in groups}  # read before staging replaces them
     # level1/ is written aside once every selection has succeeded and replaces the previous one in one rename.
+    # A grouped selection replaces every group and keeps the ungrouped one; an ungrouped one keeps the groups.
     with publishing(workspace.level1_dir) as staging:
+        carry_over(workspace.level1_dir, staging, _kept(workspace, grouped=config.group is not None))
         return [_select_group(workspace, store, members, config, objective, group,
                               staging if group is None else staging / group, previous[group])
                 for group, members in groups.items()]
+
+
+def _kept(workspace: Workspace, grouped: bool) -> list[str]:
+    """What of ``level1/`` a selection keeps: the ungrouped files when it is grouped, else the group folders."""
+    if not workspace.level1_dir.is_dir():
+        return []
+    groups = set(workspace.level1_groups())
+    return sorted(p.name for p in workspace.level1_dir.iterdir()
+                  if not p.name.startswith(".") and (p.name not in groups) == grouped)
 
 
 def group_entries(entries: Sequence, key: str | None) -> dict[str | None, list]:
@@ -110,6 +122,9 @@ def group_entries(entries: Sequence, key: str | None) -> dict[str | None, list]:
                               f"their run.json; give every run one, or group by another key (variant, arch, ...)")
     for value in groups:
         check_folder_name(value, f"--group {key}: the value")
+        if value == DATA_DIR:  # the level-1 store's own folder
+            raise ValidationError(f"--group {key}: the value {value!r} is the name of the level-1 store's folder; "
+                                  f"rename it in the runs' run.json")
     return dict(sorted(groups.items()))
 
 

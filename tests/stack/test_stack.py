@@ -41,7 +41,7 @@ def test_grouped_selection_equals_select_on_each_variants_runs_alone(tmp_path):
     config = SelectConfig(method="beam", beam=2, per_label=2, group="variant")
     reports = run_grouped_selection(ws, config)
     assert [r.group for r in reports] == list(VARIANTS) and ws.level1_groups() == list(VARIANTS)
-    assert not (ws.level1_dir / "oof.parquet").exists()  # level1/ is grouped as a whole
+    assert not (ws.level1_dir / "oof.parquet").exists()  # no ungrouped selection yet
     for report in reports:
         alone = write_workspace(tmp_path / report.group, n_train=150, n_test=20, n_labels=3, k=3, seed=0)
         for run in sorted((ws.root / "runs").glob(f"{report.group}_*")):
@@ -54,8 +54,14 @@ def test_grouped_selection_equals_select_on_each_variants_runs_alone(tmp_path):
             np.testing.assert_array_equal(read_matrix(ws.level1_dir / report.group / name, ws.labels),
                                           read_matrix(alone.level1_dir / name, ws.labels))
         assert ws.level1_store(report.group).names() == alone.level1_store().names()
-    run_selection(ws, SelectConfig(per_label=2))  # an ungrouped select replaces the grouped level 1 whole
-    assert ws.level1_groups() == [] and (ws.level1_dir / "oof.parquet").exists()
+    grouped = {g: (ws.level1_dir / g / "oof.parquet").read_bytes() for g in VARIANTS}
+    run_selection(ws, SelectConfig(per_label=2))  # an ungrouped select keeps the groups...
+    assert ws.level1_groups() == list(VARIANTS) and (ws.level1_dir / "oof.parquet").exists()
+    assert {g: (ws.level1_dir / g / "oof.parquet").read_bytes() for g in VARIANTS} == grouped
+    ungrouped = (ws.level1_dir / "oof.parquet").read_bytes()
+    run_grouped_selection(ws, SelectConfig(per_label=2, group="arch"))  # ...and a grouped one the ungrouped files
+    assert ws.level1_groups() == ["arch0", "arch1", "arch2"] and ws.level1_store().names()
+    assert (ws.level1_dir / "oof.parquet").read_bytes() == ungrouped
 
 
 def test_group_key_errors_are_one_line(tmp_path, capsys):
