@@ -320,11 +320,14 @@ class DemoConfig:
 
     ``n_train``/``n_test``: mosaics written; ``k``: folds; ``epochs``: per CNN
     fold; ``cnn_runs``: level-0 CNN runs as ``(arch, variant, seed)``;
-    ``sklearn_models``: names in ``stacker.demo.sklearn_runs.demo_models``;
+    ``sklearn_models``: names in ``stacker.demo.sklearn_runs.demo_models``, each trained on every image
+    variant of ``sklearn_variants``;
     ``learners``: level-2 learners fitted, on ``l2_features`` (``all-models+labels``:
     every candidate, plus every label's level-1 output so the task's label
     co-occurrence can be learned), with ``l2_params[learner]`` overriding that
-    learner's defaults (none: the defaults choose their regularisation by inner CV); ``threads``: torch CPU threads per
+    learner's defaults (none: the defaults choose their regularisation by inner CV); ``variant_learner``: the
+    level-2 learner fitted on each image variant apart (``select --group variant``), whose two stacks a
+    level-3 ``stack`` combines (None: skip the layered stack); ``threads``: torch CPU threads per
     CNN run (0: torch's default; 1 is fastest for these tiny models on busy cores); ``jobs``: level-2 parallel fits.
     """
 
@@ -337,7 +340,9 @@ class DemoConfig:
         ("test_byobnet", "original", 0),
     )
     sklearn_models: tuple[str, ...] = ("logistic", "extra-trees", "lightgbm")
+    sklearn_variants: tuple[str, ...] = ("original", "edges")
     learners: tuple[str, ...] = ("logistic", "lightgbm")
+    variant_learner: str | None = "logistic"
     l2_features: str = "all-models+labels"
     l2_params: dict[str, dict] = field(default_factory=dict)
     seed: int = 0

@@ -7,8 +7,10 @@ Steps (each one library call; nothing here re-implements a stage):
    architectures, two seeds of one, two image variants) and scikit-learn /
    LightGBM models written as plain CSV run folders;
 3. ``oof-collect``, ``select``, ``fit-l2`` for each learner (with its two
-   submissions), ``blend`` (a per-label Caruana blend of level 1 and the
-   learners), ``decide`` for each stage, ``submit --best`` (the stage and
+   submissions); the layered stack: ``select --group variant``, ``fit-l2
+   --group variant`` (each image variant stacked apart) and ``stack`` (the two
+   stacks combined one layer up); ``blend`` (a per-label Caruana blend of every
+   stage), ``decide`` for each stage, ``submit --best`` (the stage and
    decision rule with the best honest CV score, with its margin and the
    optimism of choosing), ``report``;
 4. the honest CV score of each stage, with its fold-to-fold standard error.
@@ -18,6 +20,7 @@ Progress goes to the ``stacker.demo`` logger (one record per step and per CNN fo
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -35,6 +38,7 @@ from stacker.config import (
     SelectConfig,
     TrainConfig,
 )
+from stacker.data.stages import stage_folders
 from stacker.data.workspace import Workspace
 from stacker.exceptions import StackerError, WorkspaceError
 
@@ -70,7 +74,9 @@ class DemoResult:
         thresholds (fitted on K-1 folds, scored on the held-out one); stages:
         ``best single model`` (the best stored level-0 run), ``best model per
         label`` (each label's best level-1 candidate), ``level-1``,
-        ``level-2 <learner>`` for each learner and ``blend``.
+        ``level-2 <learner>`` for each learner, the layered stack's folders
+        (``level2/<learner>@<variant>`` per image variant and ``level3/logistic``
+        combining them) and ``blend``.
     standard_errors : dict of str to float
         Fold-to-fold standard error of each stage's better score.
     best_model : str
@@ -137,8 +143,11 @@ def _level0(workspace: Workspace, config: DemoConfig, seconds: dict[str, float])
         label = f"CNN {i}/{len(config.cnn_runs)}: {arch} on {variant} images, seed {seed}"
         with _step(label, seconds, f"cnn {train.name}"):
             train_run(workspace, train, on_epoch_end=_fold_logger(train))
-    with _step(f"scikit-learn runs: {', '.join(config.sklearn_models)}", seconds, "sklearn"):
-        train_sklearn_runs(workspace, workspace.root / cfg.RUNS_DIR, models=config.sklearn_models, seed=config.seed)
+    for variant in config.sklearn_variants:
+        with _step(f"scikit-learn runs on {variant} images: {', '.join(config.sklearn_models)}", seconds,
+                   f"sklearn {variant}"):
+            train_sklearn_runs(workspace, workspace.root / cfg.RUNS_DIR, models=config.sklearn_models,
+                               variant=variant, seed=config.seed)
 
 
 def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) -> DemoResult:
@@ -163,21 +172,41 @@ def _stack(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) 
                           jobs=config.jobs, seed=config.seed)
             [outcome] = fit_l2_and_submit(workspace, l2)
             submissions += [s.csv for s in outcome.submissions]
-    with _step("blend: per-label Caruana blend of level 1 and the level-2 learners (nested)", seconds, "blend"):
+    layered = _layered(workspace, config, seconds) if config.variant_learner else []
+    with _step("blend: per-label Caruana blend of every stage (nested)", seconds, "blend"):
         blend = run_blend(workspace, cfg.BlendConfig())
     with _step("decide: decision rules of each stage, out of fold", seconds, "decide"):
-        for source in (cfg.LEVEL1_DIR, *(f"{cfg.LEVEL2_DIR}/{learner}" for learner in config.learners),
-                       cfg.BLEND_DIR):
+        for source in stage_folders(workspace.root):
             decide_stage(workspace, source)
     with _step("submit --best: the stage and rule with the best honest CV score", seconds, "submit --best"):
         best = submit(workspace, cfg.SubmitConfig(best=True))
         submissions.append(best.csv)
     with _step("report", seconds, "report"):
         report = build_report(workspace)
-    scores, errors, best_model = stage_scores(workspace, config.learners, blend.scores["blend"])
+    scores, errors, best_model = stage_scores(workspace, config.learners, blend.scores["blend"], layered)
     return DemoResult(root=workspace.root, report=report, submissions=submissions, metric=workspace.metric.name,
                       threshold_scores=scores, standard_errors=errors, best_model=best_model, choice=best.choice,
                       seconds=seconds)
+
+
+def _layered(workspace: Workspace, config: DemoConfig, seconds: dict[str, float]) -> list[str]:
+    """Stack each image variant apart, then combine the stacks one layer up; return the stage folders written."""
+    from stacker.level1.stage import run_grouped_selection
+    from stacker.level2.stage import fit_level2_groups
+    from stacker.stack import run_stack
+
+    learner = config.variant_learner
+    with _step("select --group variant: one selection per image variant", seconds, "select --group"):
+        run_grouped_selection(workspace, SelectConfig(seed=config.seed, group="variant"))
+    with _step(f"fit-l2 --learner {learner} --group variant: level 2 on each variant apart", seconds,
+               "fit-l2 --group"):
+        per_variant = fit_level2_groups(workspace, L2Config(learner=learner, features=config.l2_features,
+                                                            jobs=config.jobs, seed=config.seed, group="variant"))
+    sources = tuple(f"{cfg.LEVEL2_DIR}/{r.output_dir.name}" for r in per_variant)
+    with _step(f"stack --from {','.join(sources)}: the variants' stacks combined one layer up", seconds, "stack"):
+        stacked = run_stack(workspace, cfg.StackConfig(sources=sources, learner="logistic", jobs=config.jobs,
+                                                       seed=config.seed))
+    return [*sources, stacked.source]
 
 
 def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainConfig:
@@ -190,14 +219,16 @@ def cnn_config(arch: str, variant: str, seed: int, config: DemoConfig) -> TrainC
     )
 
 
-def stage_scores(workspace: Workspace, learners: tuple[str, ...], blend: dict | None = None) -> tuple[dict, dict, str]:
+def stage_scores(workspace: Workspace, learners: tuple[str, ...], blend: dict | None = None,
+                 layered: list[str] = ()) -> tuple[dict, dict, str]:
     """Honest out-of-fold score of each stage with each threshold method, and the best single run's name.
 
     Returns ``{stage: {"greedy": float, "smooth": float}}``, ``{stage: standard
     error of the better method}`` and the name: the level-1 and level-2 numbers
     are those ``fit-l2`` wrote to ``level2/<learner>/scores.json``; the best
     single run is scored the same way (``stacker.report.cv_summary.best_single_run``);
-    ``blend`` (the blend's ``score_matrix`` scores, when there is one) is the last row.
+    ``layered`` stage folders (the per-variant level 2 and the level-3 stack of them) follow, scored from
+    their ``scores.json``; ``blend`` (the blend's ``score_matrix`` scores, when there is one) is the last row.
     """
     from stacker.report.cv_summary import (
         METHODS,
@@ -210,6 +241,9 @@ def stage_scores(workspace: Workspace, learners: tuple[str, ...], blend: dict | 
     summary = load_cv_summary(workspace.level2_dir)
     stages = {SINGLE: single, PER_LABEL: summary.stages[PER_LABEL], "level-1": summary.stages["level-1"]}
     stages |= {f"level-2 {learner}": summary.stages[f"level-2 {learner}"] for learner in learners}
+    for source in layered:
+        document = json.loads((workspace.root / source / "scores.json").read_text())["pipelines"]
+        stages[source] = document.get(source, document.get("level-2"))
     if blend is not None:
         stages["blend"] = blend
     scores = {stage: {m: float(values[m]["out_of_fold"]) for m in METHODS} for stage, values in stages.items()}

@@ -9,6 +9,7 @@ import numpy as np
 
 from stacker.__main__ import main
 from stacker.data import Workspace
+from stacker.data.stages import stage_folders
 from stacker.demo import DemoResult, run_demo
 from stacker.report.build import FIGURES
 from stacker.submission import check_submission
@@ -30,8 +31,11 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     assert (ws.level1_dir / "selection.json").exists()
     assert (ws.level1_dir / "decide.json").exists() and (ws.level2_dir / "logistic" / "decide.json").exists()
     assert (ws.root / "blend" / "decide.json").exists()
-    assert result.submissions[-1].name == "best.csv" and result.choice.best.source in {
-        "level1", "blend", *(f"level2/{learner}" for learner in ("logistic", "lightgbm"))}
+    layered = ["level1/edges", "level1/original", "level2/logistic@edges", "level2/logistic@original",
+               "level3/logistic"]
+    assert set(layered) <= set(stage_folders(ws.root))  # each variant stacked apart, then combined
+    assert all((ws.root / s / "decide.json").exists() for s in layered)
+    assert result.submissions[-1].name == "best.csv" and result.choice.best.source in stage_folders(ws.root)
     assert json.loads(result.submissions[-1].with_suffix(".json").read_text())["choice"]["chosen"]["source"] == \
         result.choice.best.source
     assert len(result.submissions) == 5 and all(p.exists() and p.with_suffix(".json").exists()
@@ -45,9 +49,11 @@ def test_small_demo_runs_every_stage_and_level2_beats_the_best_single_model(tmp_
     _, level2 = result.best_level2
     assert level2 > result.scores["best single model"], result.scores
     assert result.best_model in entries
-    assert set(result.seconds) >= {"task", "folds", "sklearn", "collect", "select", "blend", "decide",
-                                   "submit --best", "report"}
-    assert "blend" in result.scores and set(result.standard_errors) == set(result.scores)
+    assert set(result.seconds) >= {"task", "folds", "sklearn original", "sklearn edges", "collect", "select",
+                                   "select --group", "fit-l2 --group", "stack", "blend", "decide", "submit --best",
+                                   "report"}
+    assert {"blend", *layered[2:]} <= set(result.scores) and set(result.standard_errors) == set(result.scores)
+    print({stage: round(score, 4) for stage, score in result.scores.items()})  # did layering help? (-s shows it)
     _api_repeats_the_demo(ws, tmp_path / "api")
 
 
