@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import WorkspaceOption, console, err_console
 
 COMMAND = "oof-collect"
@@ -15,6 +16,7 @@ COMMAND = "oof-collect"
 def run(
     runs: Annotated[Path, typer.Argument(help="Folder of run folders (or one run folder).")] = Path("runs"),
     replace: Annotated[bool, typer.Option(help="Replace stored models whose name is reused with new content.")] = False,
+    cluster: ClusterOption = None,
     workspace: WorkspaceOption = Path("."),
 ) -> int:
     """Validate every run folder under RUNS and store each valid one (atomically); exit 1 if any was rejected."""
@@ -23,7 +25,8 @@ def run(
     from stacker.oof.collect import collect_runs, resolve_runs_dir
 
     ws = Workspace.load(workspace)
-    report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace))
+    with on_cluster(ws, cluster):
+        report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace))
     for outcome in ("added", "replaced", "unchanged"):
         names = getattr(report, outcome)
         if names:

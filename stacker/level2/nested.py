@@ -6,7 +6,8 @@ set; test predictions are averaged over the K fits. The folds are the
 workspace folds the level-0 OOF predictions were made on, so no fit ever sees
 the labels of the rows it predicts, at level 0 or level 2.
 
-The (label, fold) fits run in parallel with joblib. Each fit's random state
+The (label, fold) fits run in parallel through :mod:`stacker.parallel` (joblib
+locally, or a Dask cluster). Each fit's random state
 is drawn from ``SeedSequence([seed, j, k])``, and results are placed by
 (label, fold), so the output is the same for every ``n_jobs``.
 """
@@ -18,7 +19,6 @@ from typing import Sequence
 
 import numpy as np
 
-from stacker import progress
 from stacker.exceptions import ValidationError
 from stacker.level2.features import LabelFeatures
 from stacker.level2.learners import Learner
@@ -79,19 +79,15 @@ def nested_cv(
 
 
 def _run(tasks, features, Y, folds, learner, n_jobs, seed):
-    """Yield ``fit_fold`` results in task order; every fit single-threaded (BLAS/OpenMP included)."""
-    from joblib import Parallel, delayed, parallel_config
-    from threadpoolctl import threadpool_limits
+    """Yield ``fit_fold`` results in task order through the execution seam; every fit single-threaded."""
+    from stacker.parallel import Shared, iter_tasks
 
     params = learner.get_params()
-    calls = (
-        delayed(fit_fold)(type(learner), params, features[j].train, features[j].test, Y[:, j], folds, j, k, seed)
-        for j, k in tasks
-    )
-    # Workers start with one BLAS/OpenMP thread; in-process (n_jobs=1) fits get the same limit here.
-    with threadpool_limits(limits=1), parallel_config(backend="loky", inner_max_num_threads=1):
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
-        yield from progress.track(results, description=f"level-2 {type(learner).__name__} fits", total=len(tasks))
+    shared_folds = Shared(folds)
+    per_label = [(Shared(f.train), Shared(f.test), Shared(Y[:, j])) for j, f in enumerate(features)]
+    calls = [(type(learner), params, *per_label[j], shared_folds, j, k, seed) for j, k in tasks]
+    yield from iter_tasks(fit_fold, calls, jobs=n_jobs, prefer="processes", inner_threads=1,
+                          description=f"level-2 {type(learner).__name__} fits")
 
 
 def fit_fold(cls: type[Learner], params: dict, X: np.ndarray, X_test: np.ndarray, y: np.ndarray,

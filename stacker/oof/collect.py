@@ -6,11 +6,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stacker import progress
 from stacker.config import CollectConfig
 from stacker.data.workspace import Workspace
 from stacker.exceptions import StackerError, WorkspaceError
-from stacker.oof.runfolder import RUN_JSON, read_run
+from stacker.oof.runfolder import RUN_JSON, RunData, read_run
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +48,22 @@ def collect_runs(workspace: Workspace, runs_dir: Path, config: CollectConfig = C
     """Ingest every valid run under ``runs_dir``; each run is stored atomically or not at all.
 
     A rejected run does not stop the others; its reason is in the report.
+    Run folders are read and validated through :mod:`stacker.parallel` (one
+    task per run folder, on a cluster when one is connected); the store is
+    written here, one run at a time, in run-folder order.
     """
+    from stacker.parallel import Shared, iter_tasks
+
     store = workspace.store()
     report = CollectReport()
-    for run_dir in progress.track(find_runs(runs_dir), "collecting runs"):
+    run_dirs = find_runs(runs_dir)
+    shared = Shared(workspace)
+    runs = iter_tasks(validate_run, [(run_dir, shared) for run_dir in run_dirs], jobs=1, prefer="threads",
+                      description="collecting runs")
+    for run_dir, run in zip(run_dirs, runs):
         try:
-            run = read_run(run_dir, workspace)
+            if isinstance(run, StackerError):
+                raise run
             outcome = store.add(
                 run.name, run.oof, run.test, arch=run.arch, variant=run.meta.get("variant"),
                 seed=run.meta.get("seed"), meta=run.meta, replace=config.replace,
@@ -65,3 +74,15 @@ def collect_runs(workspace: Workspace, runs_dir: Path, config: CollectConfig = C
             continue
         getattr(report, outcome).append(run.name)
     return report
+
+
+def validate_run(run_dir: Path, workspace: Workspace) -> RunData | StackerError:
+    """One run folder read and checked (a task: runs on a cluster worker when one is connected).
+
+    Returns the run's arrays, or the error that rejects it (returned, not
+    raised, so one bad run does not stop the others).
+    """
+    try:
+        return read_run(run_dir, workspace)
+    except StackerError as e:
+        return e

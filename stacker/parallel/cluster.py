@@ -1,0 +1,77 @@
+"""The Dask backend: one keyed future per task, shared arrays scattered once, results in task order."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any, Callable, Iterator
+
+from stacker import progress
+from stacker.exceptions import ClusterError
+from stacker.parallel.seam import call
+from stacker.parallel.shared import Shared
+
+
+def run_on_cluster(client, fn: Callable[..., Any], tasks: list[tuple], *, description: str,
+                   inner_threads: int | None, resources: dict[str, float] | None) -> Iterator[Any]:
+    """Submit every task, then yield results in task order while a progress bar counts completions.
+
+    A failed task raises its own exception (the first failure in task order);
+    on any exit the futures not yet finished are cancelled and scattered data is released.
+    """
+    from distributed import as_completed
+
+    prefix = f"{_slug(description)}-{uuid.uuid4().hex[:8]}"
+    scattered = _scatter(client, tasks)
+    futures = [
+        client.submit(call, fn, inner_threads, *(scattered.get(id(a), a) for a in task), key=f"{prefix}-{i}",
+                      resources=resources, pure=False)
+        for i, task in enumerate(tasks)
+    ]
+    index = {f.key: i for i, f in enumerate(futures)}
+    done: dict[int, Any] = {}
+    next_up = 0
+    try:
+        for future in progress.track(as_completed(futures), description=description, total=len(futures)):
+            done[index[future.key]] = future
+            while next_up in done:
+                result = _result(done.pop(next_up), description)
+                yield result
+                futures[next_up] = None  # release the result on the workers once it is here
+                next_up += 1
+    finally:
+        client.cancel([f for f in futures if f is not None])
+        scattered.clear()
+
+
+def _result(future, description: str) -> Any:
+    """The task's result or its own exception; the cluster losing the task is a ClusterError."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as e:
+        raise ClusterError(
+            f"{description}: task {future.key} ended every worker that ran it ({e}); a worker probably ran out of "
+            f"memory: give workers more (dask worker --memory-limit) or run without --cluster"
+        ) from e
+    except CancelledError as e:
+        raise ClusterError(
+            f"{description}: the cluster dropped task {future.key} ({e}); check that the scheduler and its "
+            f"workers are still up, then run the command again"
+        ) from e
+
+
+def _scatter(client, tasks: list[tuple]) -> dict[int, Any]:
+    """Scatter each distinct :class:`Shared` argument once, to every worker; map ``id(shared)`` to its future."""
+    distinct = {id(a): a for task in tasks for a in task if isinstance(a, Shared)}
+    if not distinct:
+        return {}
+    scattered = client.scatter([s.value for s in distinct.values()], broadcast=True, hash=False)
+    return dict(zip(distinct, scattered))
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:40] or "task"
