@@ -21,6 +21,7 @@ def run_on_cluster(client, fn: Callable[..., Any], tasks: list[tuple], *, descri
     """
     from distributed import as_completed
 
+    _check_resources(client, resources, description)
     prefix = f"{_slug(description)}-{uuid.uuid4().hex[:8]}"
     scattered = _scatter(client, tasks)
     futures = [
@@ -62,6 +63,20 @@ def _result(future, description: str) -> Any:
             f"{description}: the cluster dropped task {future.key} ({e}); check that the scheduler and its "
             f"workers are still up, then run the command again"
         ) from e
+
+
+def _check_resources(client, resources: dict[str, float] | None, description: str) -> None:
+    """Refuse tasks no worker could ever run (they would wait forever)."""
+    if not resources:
+        return
+    offered = [w.get("resources", {}) for w in client.scheduler_info().get("workers", {}).values()]
+    if not any(all(r.get(name, 0) >= amount for name, amount in resources.items()) for r in offered):
+        wanted = " ".join(f"{name}={amount:g}" for name, amount in resources.items())
+        raise ClusterError(
+            f"{description}: each task needs worker resources {wanted}, and no worker of the cluster offers them "
+            f"(found {offered[:3]}); start workers with 'dask worker SCHEDULER --resources \"{wanted}\"' or "
+            f"train on the CPU with --device cpu"
+        )
 
 
 def _scatter(client, tasks: list[tuple]) -> dict[int, Any]:

@@ -11,21 +11,23 @@ import json
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from stacker.__main__ import main
 from stacker.config import L2Config
-from stacker.exceptions import ValidationError
+from stacker.exceptions import ClusterError, ValidationError
 from stacker.level2.features import LabelFeatures
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import nested_cv
 from stacker.level2.stage import fit_level2
 from stacker.oof import collect_runs
-from stacker.parallel import ClusterSpec, active_client, connect
+from stacker.parallel import ClusterSpec, active_client, connect, map_tasks
 from conftest import write_run
 
 distributed = pytest.importorskip("distributed")
@@ -156,3 +158,24 @@ def _wait_for_a_busy_worker(client, prefix: str, timeout: float = 60.0) -> str:
                 return worker
         time.sleep(0.005)
     raise AssertionError(f"no worker ran a {prefix!r} task within {timeout} s")
+
+
+def test_train_folds_all_on_the_cluster_writes_the_local_run(tmp_path, scheduler, capsys):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "level0"))
+    from level0_factories import image_workspace
+
+    ws = image_workspace(tmp_path / "ws", n_train=16, n_test=4, k=2)
+    args = ["train", "--arch", "test_resnet", "--img-size", "24", "--epochs", "1", "--batch-size", "8", "--device",
+            "cpu", "--loss", "bce", "--tta", "none", "--no-channels-last", "--workers", "1", "--threads", "1",
+            "--folds", "all", "-w", str(ws.root)]
+    names = [f"fold{k}/{part}.parquet" for k in (0, 1) for part in ("oof", "test")]
+    assert main([*args, "--name", "local"]) == 0
+    assert main([*args, "--name", "dask", "--cluster", scheduler]) == 0
+    assert _files(ws.root / "runs" / "dask", names) == _files(ws.root / "runs" / "local", names)
+    meta = json.loads((ws.root / "runs" / "dask" / "run.json").read_text())
+    assert meta["complete"] and sorted(meta["folds"]) == ["0", "1"]
+
+
+def test_tasks_needing_a_resource_no_worker_offers_are_refused(scheduler):
+    with connect(ClusterSpec(address=scheduler)), pytest.raises(ClusterError, match="GPU=1.*--resources"):
+        map_tasks(abs, [(-1,)], description="fold", resources={"GPU": 1})
