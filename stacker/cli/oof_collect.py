@@ -14,7 +14,8 @@ COMMAND = "oof-collect"
 
 
 def run(
-    runs: Annotated[Path, typer.Argument(help="Folder of run folders (or one run folder).")] = Path("runs"),
+    runs: Annotated[str, typer.Argument(
+        help="Folder of run folders (or one run folder); also any fsspec URL, e.g. s3://bucket/runs/.")] = "runs",
     replace: Annotated[bool, typer.Option(help="Replace stored models whose name is reused with new content.")] = False,
     cluster: ClusterOption = None,
     workspace: WorkspaceOption = Path("."),
@@ -33,6 +34,6 @@ def run(
             console.print(f"{outcome:9} {len(names):4}  {', '.join(names)}")
     for name, reason in report.rejected.items():
         err_console.print(f"[red]rejected[/red] {name}: {reason}", highlight=False, markup=True)
-    total = len(ws.store().names())
-    console.print(f"store {ws.oof_dir}: {total} models; {len(report.rejected)} runs rejected")
+    store = ws.store()
+    console.print(f"store {store.root}: {len(store.names())} models; {len(report.rejected)} runs rejected")
     return 0 if report.ok else 1

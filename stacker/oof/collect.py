@@ -9,6 +9,8 @@ from pathlib import Path
 from stacker.config import CollectConfig
 from stacker.data.workspace import Workspace
 from stacker.exceptions import StackerError, WorkspaceError
+from stacker.oof.location import is_url
+from stacker.oof.remote_runs import find_remote_runs, read_remote_run, run_name
 from stacker.oof.runfolder import RUN_JSON, RunData, read_run
 
 log = logging.getLogger(__name__)
@@ -28,14 +30,18 @@ class CollectReport:
         return not self.rejected
 
 
-def resolve_runs_dir(workspace: Workspace, runs: Path | str) -> Path:
-    """``runs`` as given if absolute or existing from the current folder, else inside the workspace."""
+def resolve_runs_dir(workspace: Workspace, runs: Path | str) -> Path | str:
+    """``runs`` as given if a URL, absolute or existing from the current folder, else inside the workspace."""
+    if is_url(runs):
+        return runs
     runs = Path(runs)
     return runs if runs.is_absolute() or runs.exists() else workspace.root / runs
 
 
-def find_runs(runs_dir: Path) -> list[Path]:
-    """Run folders under ``runs_dir``: the folder itself if it holds run.json, else its sub-folders."""
+def find_runs(runs_dir: Path | str) -> list[Path] | list[str]:
+    """Run folders under ``runs_dir`` (a folder or a URL): itself if it holds run.json, else its sub-folders."""
+    if is_url(runs_dir):
+        return find_remote_runs(runs_dir)
     runs_dir = Path(runs_dir)
     if not runs_dir.is_dir():
         raise WorkspaceError(f"runs folder not found: {runs_dir}")
@@ -44,7 +50,7 @@ def find_runs(runs_dir: Path) -> list[Path]:
     return sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def collect_runs(workspace: Workspace, runs_dir: Path, config: CollectConfig = CollectConfig()) -> CollectReport:
+def collect_runs(workspace: Workspace, runs_dir: Path | str, config: CollectConfig = CollectConfig()) -> CollectReport:
     """Ingest every valid run under ``runs_dir``; each run is stored atomically or not at all.
 
     A rejected run does not stop the others; its reason is in the report.
@@ -69,20 +75,20 @@ def collect_runs(workspace: Workspace, runs_dir: Path, config: CollectConfig = C
                 seed=run.meta.get("seed"), meta=run.meta, replace=config.replace,
             )
         except StackerError as e:
-            report.rejected[run_dir.name] = str(e)
-            log.debug("rejected %s: %s", run_dir.name, e)
+            report.rejected[run_name(run_dir)] = str(e)
+            log.debug("rejected %s: %s", run_name(run_dir), e)
             continue
         getattr(report, outcome).append(run.name)
     return report
 
 
-def validate_run(run_dir: Path, workspace: Workspace) -> RunData | StackerError:
+def validate_run(run_dir: Path | str, workspace: Workspace) -> RunData | StackerError:
     """One run folder read and checked (a task: runs on a cluster worker when one is connected).
 
     Returns the run's arrays, or the error that rejects it (returned, not
     raised, so one bad run does not stop the others).
     """
     try:
-        return read_run(run_dir, workspace)
+        return read_remote_run(run_dir, workspace) if is_url(run_dir) else read_run(run_dir, workspace)
     except StackerError as e:
         return e

@@ -91,7 +91,7 @@ class Store:
         self.labels = list(labels)
         self.n_train = n_train
         self.n_test = n_test
-        if (self.root / CATALOG).exists():
+        if self._catalog_exists():
             self._check_shape()
             self._sweep()
 
@@ -102,13 +102,7 @@ class Store:
 
     def entries(self, kind: str | None = None) -> list[ModelEntry]:
         """Catalog rows sorted by name, optionally only those of ``kind``."""
-        if not (self.root / CATALOG).exists():
-            return []
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT name, kind, arch, variant, seed, content_hash, created, meta FROM models ORDER BY name"
-            ).fetchall()
-        entries = [ModelEntry(*row[:7], meta=json.loads(row[7])) for row in rows]
+        entries = self._read_entries()
         return [e for e in entries if kind is None or e.kind == kind]
 
     def entry(self, name: str) -> ModelEntry:
@@ -133,7 +127,7 @@ class Store:
         jobs += [(self._file(h, "test"), test[i]) for i, h in enumerate(hashes)]
         # pyarrow decoding and numpy copies release the GIL: threads overlap them.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(lambda job: read_matrix(job[0], self.labels, out=job[1]), jobs))
+            list(pool.map(lambda job: self._read_matrix(job[0], out=job[1]), jobs))
         return oof, test
 
     # ----- writing ----------------------------------------------------------
@@ -157,10 +151,9 @@ class Store:
                 f"vs {digest[:12]}); rename the run or pass --replace"
             )
         self._write_files(digest, oof, test)
-        row = (name, kind, arch, variant, seed, json.dumps(meta or {}, sort_keys=True, default=str),
-               digest, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        with closing(self._connect(create=True)) as db, db:
-            db.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        entry = ModelEntry(name, kind, arch, variant, seed, digest, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                           meta=json.loads(json.dumps(meta or {}, sort_keys=True, default=str)))
+        self._publish(entry)  # last: until here the store lists what it listed before
         if old is not None:
             self._sweep()
         return "added" if old is None else "replaced"
@@ -168,9 +161,40 @@ class Store:
     def delete(self, names: Sequence[str]) -> None:
         """Remove models (all or none: unknown names raise before anything changes)."""
         self._hashes(names)
+        self._unpublish(names)
+        self._sweep()
+
+    # ----- catalog and file access: SQLite and local files here, fsspec in ObjectStore ----------
+    def _catalog_exists(self) -> bool:
+        return (self.root / CATALOG).exists()
+
+    def _read_entries(self) -> list[ModelEntry]:
+        if not self._catalog_exists():
+            return []
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT name, kind, arch, variant, seed, content_hash, created, meta FROM models ORDER BY name"
+            ).fetchall()
+        return [ModelEntry(*row[:7], meta=json.loads(row[7])) for row in rows]
+
+    def _publish(self, entry: ModelEntry) -> None:
+        row = (entry.name, entry.kind, entry.arch, entry.variant, entry.seed, json.dumps(entry.meta, sort_keys=True),
+               entry.content_hash, entry.created)
+        with closing(self._connect(create=True)) as db, db:
+            db.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+    def _unpublish(self, names: Sequence[str]) -> None:
         with closing(self._connect()) as db, db:
             db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
-        self._sweep()
+
+    def _read_matrix(self, path, out: np.ndarray) -> np.ndarray:
+        return read_matrix(path, self.labels, out=out)
+
+    def _write_matrix(self, path, values: np.ndarray) -> None:
+        write_matrix(path, values, self.labels)
+
+    def _file_exists(self, path) -> bool:
+        return Path(path).exists()
 
     # ----- internals --------------------------------------------------------
     def _connect(self, create: bool = False) -> sqlite3.Connection:
@@ -218,8 +242,8 @@ class Store:
     def _write_files(self, digest: str, oof: np.ndarray, test: np.ndarray) -> None:
         for part, values in (("oof", oof), ("test", test)):
             path = self._file(digest, part)
-            if not path.exists():
-                write_matrix(path, values, self.labels)
+            if not self._file_exists(path):
+                self._write_matrix(path, values)
 
     def _checked(self, name: str, oof: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         oof = np.asarray(oof, dtype=np.float32)
