@@ -80,12 +80,16 @@ def _check_resources(client, resources: dict[str, float] | None, description: st
 
 
 def _scatter(client, tasks: list[tuple]) -> dict[int, Any]:
-    """Scatter each distinct :class:`Shared` argument once, to every worker; map ``id(shared)`` to its future."""
-    distinct = {id(a): a for task in tasks for a in task if isinstance(a, Shared)}
-    if not distinct:
+    """Scatter each distinct :class:`Shared` value once, to every worker; map ``id(shared)`` to its future.
+
+    Two ``Shared`` objects wrapping the same value (the same array given to several labels) share one copy.
+    """
+    wrappers = {id(a): a for task in tasks for a in task if isinstance(a, Shared)}
+    values = {id(s.value): s.value for s in wrappers.values()}
+    if not values:
         return {}
-    scattered = client.scatter([s.value for s in distinct.values()], broadcast=True, hash=False)
-    return dict(zip(distinct, scattered))
+    futures = dict(zip(values, client.scatter(list(values.values()), broadcast=True, hash=False)))
+    return {key: futures[id(s.value)] for key, s in wrappers.items()}
 
 
 def _slug(text: str) -> str:
