@@ -35,7 +35,7 @@ from stacker.level0.optim import OPTIMIZERS
 from stacker.level0.schedule import SCHEDULES
 from stacker.level0.trainer import EpochHook, FoldData, FoldTrainer
 from stacker.level0.tta import TTA
-from stacker.parallel import Shared, iter_tasks
+from stacker.parallel import Shared, active_client, iter_tasks
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,15 @@ def train_run(workspace: Workspace, config: TrainConfig, *, resume: bool = False
     """
     config = resolve_config(config)
     validate_config(config, workspace)
-    device = resolve_device(config.device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes per stage: let cuDNN pick the fastest kernels
+    # On a cluster the folds run on the workers: their GPUs count, not this machine's.
+    device = resolve_device(config.device) if active_client() is None else torch.device(
+        "cuda" if config.device.startswith("cuda") else "cpu")
     run_dir = workspace.root / cfg.RUNS_DIR / config.name
     done = _prepare_run_dir(run_dir, config, resume)
     _write_meta(run_dir, workspace, config, done)
     with _log_to(run_dir / LOG_FILE):
-        log.info("run %s: %s on %s (%s)", config.name, config.arch, device,
-                 resolve_precision(config.precision, device))
+        log.info("run %s: %s on %s (%s)%s", config.name, config.arch, device,
+                 resolve_precision(config.precision, device), "" if active_client() is None else ", on the cluster")
         load_cache(workspace, config)  # built once here; every fold task opens the same memory-mapped file
         todo = []
         for k in config.folds or range(workspace.n_folds):
@@ -147,6 +147,8 @@ def train_fold(workspace: Workspace, config: TrainConfig, k: int, run_dir: Path,
     ``config`` is resolved; the device is resolved where the task runs.
     """
     device = resolve_device(config.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes per stage: let cuDNN pick the fastest kernels
     with cpu_threads(config.threads):
         cache = load_cache(workspace, config)
         trainer = FoldTrainer(config, fold=k, data=fold_data(workspace, cache, k), metric=workspace.metric,
