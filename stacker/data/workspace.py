@@ -179,7 +179,7 @@ class Workspace:
 
     @property
     def store_location(self) -> Path | str:
-        """Where the OOF store lives: ``store`` from stacker.toml (a URL, or a folder in the workspace), else ``oof/``."""
+        """Where the OOF store lives: ``store`` in stacker.toml (a URL, or a folder in the workspace), else ``oof/``."""
         from stacker.oof.location import is_url
 
         location = self.config.store

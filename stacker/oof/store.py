@@ -151,7 +151,8 @@ class Store:
                 f"vs {digest[:12]}); rename the run or pass --replace"
             )
         self._write_files(digest, oof, test)
-        entry = ModelEntry(name, kind, arch, variant, seed, digest, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        entry = ModelEntry(name, kind, arch, variant, seed, digest, created,
                            meta=json.loads(json.dumps(meta or {}, sort_keys=True, default=str)))
         self._publish(entry)  # last: until here the store lists what it listed before
         if old is not None:

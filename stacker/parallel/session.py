@@ -86,4 +86,5 @@ def describe_cluster(client, spec: ClusterSpec | str) -> str:
     workers = info.get("workers", {})
     threads = sum(w.get("nthreads", 0) for w in workers.values())
     where = f"dashboard {client.dashboard_link}" if "dashboard" in info.get("services", {}) else "no dashboard"
-    return f"dask cluster {spec}: scheduler {client.scheduler.address}, {len(workers)} workers, {threads} threads; {where}"
+    return (f"dask cluster {spec}: scheduler {client.scheduler.address}, {len(workers)} workers, "
+            f"{threads} threads; {where}")
