@@ -88,10 +88,10 @@ def bench_selection(n: int, sizes: list[int], client, address: str) -> None:
     config = SelectConfig(method="beam", beam=5, per_label=3)
     print(f"selection (beam 5, up to 3 per label, F2 objective), {n:,} rows x 17 labels, LocalCluster 2 x 1")
     for c in sizes:
-        skill = rng.uniform(0.3, 1.5, (c, 1, 1))
-        logits = skill * (2.0 * Y[None] - 1.0) + rng.normal(0, 1, (c, n, 17)).astype(np.float32)
-        cand = (1 / (1 + np.exp(-logits))).astype(np.float32)
-        del logits
+        cand = np.empty((c, n, 17), dtype=np.float32)
+        for m in range(c):  # one candidate at a time: no float64 temporaries of the whole matrix
+            logits = rng.uniform(0.3, 1.5) * (2.0 * Y - 1.0) + rng.normal(0, 1, Y.shape)
+            cand[m] = 1 / (1 + np.exp(-logits))
         client.restart()  # fresh workers: each peak below is this size's
         with connect(ClusterSpec(address=address)):
             seconds, _ = timed(select_labels, cand, Y, objective, config)

@@ -21,6 +21,7 @@ when a model is deleted or replaced. One writer at a time, as with SQLite.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from dataclasses import asdict
 from typing import Sequence
 from urllib.parse import quote
@@ -60,27 +61,41 @@ class ObjectStore(Store):
 
     # ----- catalog: manifests listed by prefix ------------------------------
     def _catalog_exists(self) -> bool:
-        self.fs.invalidate_cache(self.path)
-        return self.fs.exists(f"{self.path}/{INFO}")
+        with self._io("open"):
+            self.fs.invalidate_cache(self.path)
+            return self.fs.exists(f"{self.path}/{INFO}")
 
     def _read_entries(self) -> list[ModelEntry]:
         folder = f"{self.path}/{CATALOG_DIR}"
-        self.fs.invalidate_cache(folder)
-        paths = self.fs.glob(f"{folder}/*.json")
-        if not paths:
-            return []
-        blobs = self.fs.cat(paths)  # one concurrent request per manifest on object stores
+        with self._io("list"):
+            self.fs.invalidate_cache(folder)
+            paths = self.fs.glob(f"{folder}/*.json")
+            blobs = self.fs.cat(paths) if paths else {}  # one concurrent request per manifest on object stores
         entries = [ModelEntry(**json.loads(blobs[p])) for p in sorted(paths)]
         return sorted(entries, key=lambda e: e.name)
 
     def _publish(self, entry: ModelEntry) -> None:
-        if not self._catalog_exists():
-            info = {"labels": self.labels, "n_train": self.n_train, "n_test": self.n_test, "format": FORMAT}
-            publish(self.fs, json.dumps(info).encode(), f"{self.path}/{INFO}")
-        publish(self.fs, json.dumps(asdict(entry), sort_keys=True).encode(), self._manifest(entry.name))
+        with self._io("write to"):
+            if not self._catalog_exists():
+                info = {"labels": self.labels, "n_train": self.n_train, "n_test": self.n_test, "format": FORMAT}
+                publish(self.fs, json.dumps(info).encode(), f"{self.path}/{INFO}")
+            publish(self.fs, json.dumps(asdict(entry), sort_keys=True).encode(), self._manifest(entry.name))
 
     def _unpublish(self, names: Sequence[str]) -> None:
-        self.fs.rm([self._manifest(n) for n in names])
+        with self._io("delete from"):
+            self.fs.rm([self._manifest(n) for n in names])
+
+    @contextmanager
+    def _io(self, action: str):
+        """Object-store failures (no bucket, no credentials, no network) as one StoreError line."""
+        try:
+            yield
+        except OSError as e:  # FileNotFoundError included: s3fs reports a missing bucket as one
+            raise StoreError(
+                f"cannot {action} the store {self.url} ({type(e).__name__}: {e}); check the URL, that the bucket "
+                f"exists and your credentials (for S3: AWS_* variables or ~/.aws; FSSPEC_S3_ENDPOINT_URL for an "
+                f"S3-compatible server)"
+            ) from e
 
     def _manifest(self, name: str) -> str:
         return f"{self.path}/{CATALOG_DIR}/{quote(name, safe='')}.json"
@@ -109,7 +124,8 @@ class ObjectStore(Store):
         table = pa.table({label: values[:, j] for j, label in enumerate(self.labels)})
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink, compression="none", use_dictionary=False, write_statistics=False)
-        publish(self.fs, sink.getvalue().to_pybytes(), path)
+        with self._io("write to"):
+            publish(self.fs, sink.getvalue().to_pybytes(), path)
 
     def _read_matrix(self, path, out: np.ndarray) -> np.ndarray:
         try:

@@ -8,6 +8,7 @@ only complete runs.
 from __future__ import annotations
 
 import logging
+import re
 import os
 import shutil
 import signal
@@ -158,3 +159,18 @@ def test_kill_9_of_oof_collect_leaves_a_store_listing_only_complete_runs(tmp_pat
 def _manifests(fs, root: str) -> list[str]:
     fs.invalidate_cache(f"{root}/catalog")
     return fs.glob(f"{root}/catalog/*.json")
+
+
+@pytest.mark.parametrize("url, message", [
+    ("nosuch://bucket/oof", r"StoreError: cannot open 'nosuch://bucket/oof': Protocol not known: nosuch; install"),
+    ("s3://no-such-bucket/oof", r"rejected r0: cannot write to the store s3://no-such-bucket/oof .*check the URL, "
+                                r"that the bucket exists and your credentials"),
+])
+def test_a_store_url_that_cannot_work_is_one_line_and_exit_1(tmp_path, s3, capsys, url, message):
+    ws = write_workspace(tmp_path / "ws", n_train=30, n_test=5, n_labels=2)
+    write_run(ws, "r0")
+    with open(ws.root / "stacker.toml", "a") as f:
+        f.write(f'store = "{url}"\n')
+    assert main(["oof-collect", "runs", "-w", str(ws.root)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert re.search(message, err) and "Traceback" not in err, err
