@@ -9,6 +9,7 @@ from enum import Enum
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import L2Config
 from stacker.level2.features import FEATURE_SETS
@@ -32,6 +33,7 @@ def run(
         "--param", help="Learner parameter KEY=VALUE (repeatable), e.g. --param num_leaves=7.")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (results do not depend on --jobs).")] = 0,
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -44,7 +46,8 @@ def run(
     learner, features = learner.value, features.value
     config = L2Config(learner=learner, features=features, params=parse_params(learner, param or []),
                       jobs=jobs, seed=seed)
-    outcome = fit_l2_and_submit(ws, config)
+    with on_cluster(ws, cluster):
+        outcome = fit_l2_and_submit(ws, config)
     result = outcome.level2
     if json_output:
         print_json({"output": str(result.output_dir), "params": result.params, "scores": result.scores,

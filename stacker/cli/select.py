@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import SelectConfig
 from stacker.level1 import BAG_MODES, list_methods, list_objectives
@@ -41,6 +42,7 @@ def run(
         "per-fold level-2 features, and the held-out score of selection.")] = _DEFAULT.nested,
     jobs: Annotated[Optional[int], typer.Option(
         "--jobs", "-j", help="Labels selected in parallel (default: one per CPU core).", min=1)] = _DEFAULT.jobs,
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -51,7 +53,8 @@ def run(
     ws = Workspace.load(workspace)
     config = SelectConfig(method=method.value, beam=beam, per_label=per_label, bag=bag.value, bag_top=bag_top,
                           restarts=restarts, seed=seed, objective=objective.value, nested=nested, jobs=jobs)
-    report = run_selection(ws, config)
+    with on_cluster(ws, cluster):
+        report = run_selection(ws, config)
     if json_output:
         print_json(report.selection)
         return
