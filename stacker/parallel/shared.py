@@ -1,7 +1,8 @@
 """``Shared``: mark a task argument as data that several tasks read.
 
-Locally the value is passed as is (threads share memory; joblib's loky
-backend memory-maps large arrays). On a Dask cluster each distinct
+Locally, threads get the value as is (they share memory) and worker
+processes get it memory-mapped from one temporary file written once (its
+arrays read-only), not copied per task. On a Dask cluster each distinct
 ``Shared`` object is scattered once, replicated on every worker (a worker
 that dies takes no data with it: the others hold copies, and its
 replacement fetches what it needs from them), and every task that names it

@@ -22,6 +22,18 @@ def test_results_come_back_in_task_order_with_shared_values(prefer, jobs):
     ]
 
 
+def _array_kind(value: dict, _: int) -> tuple[str, bool]:
+    return type(value["x"]).__name__, bool(value["x"].flags.writeable)
+
+
+def test_worker_processes_get_a_shared_value_memory_mapped_once_threads_and_jobs_1_the_value_itself():
+    value = {"x": np.arange(300_000.0)}  # 2.4 MB, nested: above joblib's own memmapping threshold
+    tasks = [(Shared(value), i) for i in range(4)]
+    assert map_tasks(_array_kind, tasks, description="kind", jobs=2, prefer="processes") == [("memmap", False)] * 4
+    for jobs, prefer in ((1, "processes"), (2, "threads")):
+        assert map_tasks(_array_kind, tasks, description="kind", jobs=jobs, prefer=prefer) == [("ndarray", True)] * 4
+
+
 def test_inner_threads_caps_blas_inside_each_task():
     from threadpoolctl import threadpool_info
 
