@@ -24,7 +24,13 @@ STAGE_TEST_FILE = "test.parquet"
 
 @dataclass(frozen=True)
 class WorkspaceConfig:
-    """What ``stacker.toml`` holds. Paths are relative to the workspace root."""
+    """What ``stacker.toml`` holds. Paths are relative to the workspace root.
+
+    ``store``: where the OOF store lives (default ``oof`` in the workspace): a
+    folder or any fsspec URL (``s3://bucket/oof``, ``gs://...``, ``memory://...``).
+    ``cluster``: a Dask cluster the fanning-out stages use (``tcp://host:port``
+    or ``local:N``); the ``--cluster`` option wins over it.
+    """
 
     train: str
     test: str
@@ -36,6 +42,8 @@ class WorkspaceConfig:
     images: str = "images"
     variants: dict[str, str] = field(default_factory=dict)
     image_ext: str | None = None
+    store: str | None = None
+    cluster: str | None = None
 
 
 @dataclass(frozen=True)

@@ -40,3 +40,7 @@ class TrainingError(StackerError):
 
 class SubmissionError(StackerError):
     """A submission file does not match the workspace's sample submission."""
+
+
+class ClusterError(StackerError):
+    """A Dask cluster spec is malformed, or its scheduler cannot be reached or has no workers."""

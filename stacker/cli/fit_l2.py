@@ -9,6 +9,7 @@ from enum import Enum
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import L2Config
 from stacker.level2.features import FEATURE_SETS
@@ -35,6 +36,7 @@ def run(
     group: Annotated[Optional[str], typer.Option(
         help="Fit on each group of a grouped level 1 ('stacker select --group KEY', the same KEY): "
         "level2/LEARNER@<value>/.")] = None,
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -47,7 +49,8 @@ def run(
     learner, features = learner.value, features.value
     config = L2Config(learner=learner, features=features, params=parse_params(learner, param or []),
                       jobs=jobs, seed=seed, group=group)
-    outcomes = fit_l2_and_submit(ws, config)
+    with on_cluster(ws, cluster):
+        outcomes = fit_l2_and_submit(ws, config)
     if json_output:
         documents = [{"output": str(o.level2.output_dir), "params": o.level2.params, "scores": o.level2.scores,
                       "best_single": o.level2.best_single,

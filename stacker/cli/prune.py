@@ -36,6 +36,6 @@ def run(
     print_table(f"{len(report.pruned)} of {report.n_models} models below the {report.quantile:g} quantile of "
                 f"per-label {metric} on every label", ["model", *ws.labels], rows)
     if report.deleted:
-        console.print(f"deleted {len(report.pruned)} models from {ws.oof_dir}")
+        console.print(f"deleted {len(report.pruned)} models from {ws.store_location}")
     elif report.pruned:
         console.print("nothing deleted; pass --delete to remove them from the store")

@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import SelectConfig
 from stacker.level1 import BAG_MODES, list_methods, list_objectives
@@ -44,6 +45,7 @@ def run(
     group: Annotated[Optional[str], typer.Option(
         help="One selection per value of this run.json key (variant, arch, or any key), each on that value's "
         "runs alone: level1/<value>/.")] = _DEFAULT.group,
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -55,8 +57,8 @@ def run(
     config = SelectConfig(method=method.value, beam=beam, per_label=per_label, bag=bag.value, bag_top=bag_top,
                           restarts=restarts, seed=seed, objective=objective.value, nested=nested, jobs=jobs,
                           group=group)
-    reports = run_selection(ws, config) if group is None else run_grouped_selection(ws, config)
-    reports = [reports] if group is None else reports
+    with on_cluster(ws, cluster):
+        reports = [run_selection(ws, config)] if group is None else run_grouped_selection(ws, config)
     if json_output:
         print_json(reports[0].selection if group is None else {r.group: r.selection for r in reports})
         return

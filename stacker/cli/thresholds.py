@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 
 COMMAND = "thresholds"
@@ -15,6 +16,7 @@ COMMAND = "thresholds"
 def run(
     source: Annotated[str, typer.Option(
         "--from", help="Stage folder holding oof.parquet: level1 or level2/<learner>.")] = "level1",
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -24,7 +26,8 @@ def run(
     from stacker.thresholds.stage import evaluate_stage
 
     ws = Workspace.load(workspace)
-    result = evaluate_stage(ws, source, ThresholdConfig())
+    with on_cluster(ws, cluster):
+        result = evaluate_stage(ws, source, ThresholdConfig())
     methods = result["methods"]
     if json_output:
         print_json(_jsonable(result))

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import TrainConfig
 
@@ -45,6 +46,7 @@ def run(
     threads: Annotated[int, typer.Option(help="torch CPU threads (0: torch's default).")] = D.threads,
     resume: Annotated[bool, typer.Option("--resume", help="Continue a stopped run where it stopped.")] = False,
     sanity: Annotated[bool, typer.Option("--sanity", help="Overfit a few batches, report, and stop.")] = False,
+    cluster: ClusterOption = None,
     json_out: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> int:
@@ -67,7 +69,8 @@ def run(
     ws = Workspace.load(workspace)
     if sanity:
         return _report_sanity(sanity_check(ws, config), json_out)
-    result = train_run(ws, config, resume=resume)
+    with on_cluster(ws, cluster):
+        result = train_run(ws, config, resume=resume)
     _report_run(result, ws.metric.name, json_out)
     return 0
 

@@ -185,11 +185,28 @@ class Workspace:
         """Number of folds K in ``folds.csv`` (folds are 0..K-1)."""
         return int(self.folds.max()) + 1
 
+    @property
+    def store_location(self) -> Path | str:
+        """Where the OOF store lives: ``store`` in stacker.toml (a URL, or a folder in the workspace), else ``oof/``."""
+        from stacker.oof.location import is_url
+
+        location = self.config.store
+        if location is None:
+            return self.oof_dir
+        return location if is_url(location) else self.root / location
+
     def store(self):
-        """The OOF store of this workspace (``oof/``)."""
+        """The OOF store of this workspace: ``oof/`` (SQLite catalog) or ``store``'s URL (manifest catalog)."""
+        from stacker.oof.location import is_url
         from stacker.oof.store import Store
 
-        return Store(self.oof_dir, labels=self.labels, n_train=len(self.train_ids), n_test=len(self.test_ids))
+        location, shape = self.store_location, dict(labels=self.labels, n_train=len(self.train_ids),
+                                                    n_test=len(self.test_ids))
+        if is_url(location):
+            from stacker.oof.object_store import ObjectStore
+
+            return ObjectStore(location, **shape)
+        return Store(location, **shape)
 
     def level1_store(self, group: str | None = None):
         """The level-1 store (``level1/``, or ``level1/<group>/``): bags and other candidates built from the OOF store."""

@@ -35,6 +35,7 @@ from stacker.level0.optim import OPTIMIZERS
 from stacker.level0.schedule import SCHEDULES
 from stacker.level0.trainer import EpochHook, FoldData, FoldTrainer
 from stacker.level0.tta import TTA
+from stacker.parallel import Shared, active_client, iter_tasks
 from stacker.publish import publishing
 
 log = logging.getLogger(__name__)
@@ -110,29 +111,52 @@ def train_run(workspace: Workspace, config: TrainConfig, *, resume: bool = False
     """
     config = resolve_config(config)
     validate_config(config, workspace)
-    device = resolve_device(config.device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed shapes per stage: let cuDNN pick the fastest kernels
+    # On a cluster the folds run on the workers: their GPUs count, not this machine's.
+    device = resolve_device(config.device) if active_client() is None else torch.device(
+        "cuda" if config.device.startswith("cuda") else "cpu")
     run_dir = workspace.root / cfg.RUNS_DIR / config.name
     done = _prepare_run_dir(run_dir, config, resume)
     _write_meta(run_dir, workspace, config, done)
-    with _log_to(run_dir / LOG_FILE), cpu_threads(config.threads):
-        log.info("run %s: %s on %s (%s)", config.name, config.arch, device,
-                 resolve_precision(config.precision, device))
-        cache = load_cache(workspace, config)
+    with _log_to(run_dir / LOG_FILE):
+        log.info("run %s: %s on %s (%s)%s", config.name, config.arch, device,
+                 resolve_precision(config.precision, device), "" if active_client() is None else ", on the cluster")
+        load_cache(workspace, config)  # built once here; every fold task opens the same memory-mapped file
+        todo = []
         for k in config.folds or range(workspace.n_folds):
             if k in done and _fold_written(run_dir, k):
                 log.info("fold %d: already finished, kept", k)
-                continue
-            trainer = FoldTrainer(config, fold=k, data=fold_data(workspace, cache, k), metric=workspace.metric,
-                                  device=device, checkpoint_dir=run_dir / CHECKPOINT_DIR, on_epoch_end=on_epoch_end)
-            result = trainer.fit(resume=resume)
-            _write_fold(run_dir / f"fold{k}", workspace, result.oof, result.test, k)
-            done[k] = result.summary()
+            else:
+                todo.append(k)
+        # One task per fold through the execution seam: here one after another, on a cluster
+        # one per worker (a GPU worker each when training on CUDA).
+        shared = Shared(workspace)
+        tasks = [(shared, config, k, run_dir, resume, on_epoch_end) for k in todo]
+        results = iter_tasks(train_fold, tasks, description=f"run {config.name} folds",
+                             resources={"GPU": 1} if device.type == "cuda" else None)
+        for k, summary in zip(todo, results):
+            done[k] = summary
             _write_meta(run_dir, workspace, config, done)
-            log.info("fold %d: best %s %.4f at epoch %d", k, workspace.metric.name, result.val_score,
-                     result.best_epoch)
+            log.info("fold %d: best %s %.4f at epoch %d", k, workspace.metric.name, summary["val_score"],
+                     summary["best_epoch"])
     return RunResult(name=config.name, path=run_dir, config=config, folds=done)
+
+
+def train_fold(workspace: Workspace, config: TrainConfig, k: int, run_dir: Path, resume: bool,
+               on_epoch_end: EpochHook | None) -> dict:
+    """Train fold ``k`` and write ``run_dir/fold<k>/``; return the fold's summary (one task of the seam).
+
+    ``config`` is resolved; the device is resolved where the task runs.
+    """
+    device = resolve_device(config.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed shapes per stage: let cuDNN pick the fastest kernels
+    with cpu_threads(config.threads):
+        cache = load_cache(workspace, config)
+        trainer = FoldTrainer(config, fold=k, data=fold_data(workspace, cache, k), metric=workspace.metric,
+                              device=device, checkpoint_dir=run_dir / CHECKPOINT_DIR, on_epoch_end=on_epoch_end)
+        result = trainer.fit(resume=resume)
+        _write_fold(run_dir / f"fold{k}", workspace, result.oof, result.test, k)
+    return result.summary()
 
 
 def fold_data(workspace: Workspace, cache: ImageCache, fold: int) -> FoldData:

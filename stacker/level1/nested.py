@@ -49,14 +49,20 @@ def nested_selection(
     -------
     list of FoldSelection, one per distinct fold value, in increasing order
     """
-    results = []
-    for k in np.unique(folds):
-        inside = folds != k
-        selector = make_selector().fit(P[:, inside], y[inside])
-        average = subset_mean(P, selector.selected_)
-        held_out = objective.held_out_score(y[inside], average[inside], y[~inside], average[~inside])
-        results.append(FoldSelection(int(k), tuple(int(m) for m in selector.selected_), selector.score_, held_out))
-    return results
+    return [fold_selection(P, y, folds, int(k), make_selector(), objective) for k in np.unique(folds)]
+
+
+def fold_selection(P: np.ndarray, y: np.ndarray, folds: np.ndarray, k: int, selector, objective: Objective
+                   ) -> FoldSelection:
+    """Fit the unfitted ``selector`` on the rows outside fold ``k`` and score its subset on fold ``k``.
+
+    ``P`` (n_models, n_samples), ``y`` and ``folds`` (n_samples,) as in :func:`nested_selection`.
+    """
+    inside = folds != k
+    selector = selector.fit(P[:, inside], y[inside])
+    average = subset_mean(P, selector.selected_)
+    held_out = objective.held_out_score(y[inside], average[inside], y[~inside], average[~inside])
+    return FoldSelection(int(k), tuple(int(m) for m in selector.selected_), selector.score_, held_out)
 
 
 def summarise(folds: list[FoldSelection], names: list[str]) -> dict:

@@ -1,9 +1,10 @@
 """The ``select`` stage: OOF store in, bags + per-label selection + level-1 matrices out.
 
 A thin runner around the array-only pieces: load the runs, bag them
-(:mod:`~stacker.level1.bagging`), select per label (labels in parallel
-threads; numpy releases the GIL), optionally repeat selection nested in the
-workspace folds; then write a new ``level1/`` aside (a level-1 store of exactly
+(:mod:`~stacker.level1.bagging`), select per label and, nested (the
+default), again inside each outer workspace fold (one task per label and per
+label x outer fold, through :mod:`stacker.parallel`; locally in threads, numpy
+releases the GIL); then write a new ``level1/`` aside (a level-1 store of exactly
 the current candidates, ``oof.parquet``, ``test.parquet``, ``selection.json``;
 :mod:`~stacker.level1.outputs`) and publish it over the previous one in one
 atomic rename (:mod:`stacker.publish`).
@@ -12,8 +13,6 @@ atomic rename (:mod:`stacker.publish`).
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -26,7 +25,7 @@ from stacker.data.stages import check_folder_name
 from stacker.exceptions import StoreError, ValidationError
 from stacker.level1.additions import subset_mean
 from stacker.level1.bagging import Bag, bag_matrices, check_bag_mode, label_scores, plan_bags
-from stacker.level1.nested import nested_selection, summarise
+from stacker.level1.nested import fold_selection, summarise
 from stacker.level1.objectives import Objective, create_objective
 from stacker.level1.outputs import OOF_FILE, SCORES_FILE, SELECTION_FILE, TEST_FILE
 from stacker.level1.selector import SELECTORS, create_selector
@@ -67,8 +66,9 @@ def run_grouped_selection(workspace: Workspace, config: SelectConfig) -> list[Se
     """One selection per value of the run key ``config.group``, written to ``level1/<value>/``.
 
     Each group is selected exactly as ``run_selection`` would select a store
-    holding only that group's runs; ``level1/`` is replaced as a whole, in one
-    rename, so it never mixes a grouped and an ungrouped selection.
+    holding only that group's runs. Every group folder is replaced (those of an
+    earlier grouping too) and an ungrouped selection in ``level1/`` is kept, all
+    in one rename.
     """
     if config.group is None:
         raise ValidationError("run_grouped_selection needs SelectConfig.group (e.g. 'variant' or 'arch')")
@@ -189,7 +189,9 @@ def sync_level1_store(
 
 def select_labels(cand_oof: np.ndarray, y: np.ndarray, objective: Objective, config: SelectConfig,
                   folds: np.ndarray | None = None) -> list[tuple]:
-    """Fit one selector per label (and nested selections when ``folds`` is given), labels in parallel threads.
+    """Fit one selector per label (and nested selections when ``folds`` is given), through the execution seam.
+
+    Tasks are (label) and, with ``folds``, (label, outer fold); locally they run in threads.
 
     Parameters
     ----------
@@ -205,22 +207,25 @@ def select_labels(cand_oof: np.ndarray, y: np.ndarray, objective: Objective, con
     -------
     list, one ``(fitted selector, list of FoldSelection or None)`` per label, in label order
     """
-
-    def one(j: int):
-        P = np.ascontiguousarray(cand_oof[:, :, j])
-        selector = make_selector(config, objective).fit(P, y[:, j])
-        nested = None
-        if folds is not None:
-            nested = nested_selection(P, y[:, j], folds, lambda: make_selector(config, objective), objective)
-        return selector, nested
+    from stacker.parallel import Shared, map_tasks
 
     n_labels = cand_oof.shape[2]
-    pool = ThreadPoolExecutor(max_workers=config.jobs or os.cpu_count() or 1)
-    try:
-        futures = [pool.submit(one, j) for j in range(n_labels)]
-        return [f.result() for f in progress.track(futures, "selecting per label", total=n_labels)]
-    finally:  # on an error or Ctrl-C, labels not started yet are dropped instead of run to the end
-        pool.shutdown(wait=True, cancel_futures=True)
+    shared = Shared(cand_oof)  # one copy per worker; each task takes its label's slice
+    outer = [None] if folds is None else [None, *(int(k) for k in np.unique(folds))]
+    tasks = [(shared, y[:, j], j, folds, k, config, objective) for j in range(n_labels) for k in outer]
+    results = iter(map_tasks(_select_one, tasks, jobs=config.jobs, prefer="threads",
+                             description="selecting per label"))
+    fitted = [[next(results) for _ in outer] for _ in range(n_labels)]
+    return [(row[0], None if folds is None else row[1:]) for row in fitted]
+
+
+def _select_one(cand_oof: np.ndarray, y: np.ndarray, j: int, folds: np.ndarray | None, k: int | None,
+                config: SelectConfig, objective: Objective):
+    """Label ``j``'s selector on every row (``k`` None), or its nested selection without outer fold ``k``."""
+    P = np.ascontiguousarray(cand_oof[:, :, j])
+    if k is None:
+        return make_selector(config, objective).fit(P, y)
+    return fold_selection(P, y, folds, k, make_selector(config, objective), objective)
 
 
 def make_selector(config: SelectConfig, objective: Objective):

@@ -8,9 +8,11 @@ features of fold ``k``'s own selection). The folds are the workspace folds the
 level-0 OOF predictions were made on, so no fit ever sees the labels of the
 rows it predicts, at level 0, in the level-1 selection or at level 2.
 
-The (label, fold) fits run in parallel with joblib. Each fit's random state
-is drawn from ``SeedSequence([seed, j, k])``, and results are placed by
-(label, fold), so the output is the same for every ``n_jobs``.
+The (label, fold) fits run in parallel through :mod:`stacker.parallel` (joblib
+locally, or a Dask cluster), each building its own features where it runs.
+Each fit's random state is drawn from ``SeedSequence([seed, j, k])``, and
+results are placed by (label, fold), so the output is the same for every
+``n_jobs`` and on a cluster.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Sequence
 
 import numpy as np
 
-from stacker import progress
 from stacker.exceptions import ValidationError
 from stacker.level2.features import FoldFeatures, LabelFeatures, StaticFeatures
 from stacker.level2.learners import Learner
@@ -57,7 +58,7 @@ def nested_cv(
     ----------
     features : FoldFeatures, StaticFeatures or sequence of LabelFeatures (length n_labels)
         ``features.fold(j, k)`` is label ``j``'s design matrices for the fit
-        holding out fold ``k`` (n_train rows; built when the fit is dispatched);
+        holding out fold ``k`` (n_train rows; built by that fit's task, where it runs);
         a plain sequence is the same matrices for every fold.
     Y : ndarray of shape (n_train, n_labels)
         0/1 labels.
@@ -66,7 +67,7 @@ def nested_cv(
     learner : Learner
         Prototype; each fit gets ``type(learner)(**params)`` with its own ``random_state``.
     n_jobs : int, default 1
-        Parallel fits (joblib; -1 for every core).
+        Parallel fits on local cores (-1 for every core); a connected cluster uses all its workers.
     seed : int, default 0
     """
     if not hasattr(features, "fold"):
@@ -85,21 +86,26 @@ def nested_cv(
 
 
 def _run(tasks, features, Y, folds, learner, n_jobs, seed):
-    """Yield ``fit_fold`` results in task order; every fit single-threaded (BLAS/OpenMP included)."""
-    from joblib import Parallel, delayed, parallel_config
-    from threadpoolctl import threadpool_limits
+    """Yield ``fit_label_fold`` results in task order through the execution seam; every fit single-threaded.
 
-    params = learner.get_params()
-    def call(j: int, k: int):
-        f = features.fold(j, k)
-        _check_shapes(f, len(Y), features.n_test, j, k)
-        return delayed(fit_fold)(type(learner), params, f.train, f.test, Y[:, j], folds, j, k, seed)
+    ``features``, ``Y`` and ``folds`` are shared (sent once per worker); each
+    task builds its own (label, fold) design matrices where it runs, so no
+    process holds more than the matrices of the fits it is running.
+    """
+    from stacker.parallel import Shared, iter_tasks
 
-    calls = (call(j, k) for j, k in tasks)
-    # Workers start with one BLAS/OpenMP thread; in-process (n_jobs=1) fits get the same limit here.
-    with threadpool_limits(limits=1), parallel_config(backend="loky", inner_max_num_threads=1):
-        results = Parallel(n_jobs=n_jobs, return_as="generator")(calls)
-        yield from progress.track(results, description=f"level-2 {type(learner).__name__} fits", total=len(tasks))
+    shared = (Shared(features), Shared(Y), Shared(folds))
+    calls = [(type(learner), learner.get_params(), *shared, j, k, seed) for j, k in tasks]
+    yield from iter_tasks(fit_label_fold, calls, jobs=n_jobs, prefer="processes", inner_threads=1,
+                          description=f"level-2 {type(learner).__name__} fits")
+
+
+def fit_label_fold(cls: type[Learner], params: dict, features: FoldFeatures | StaticFeatures, Y: np.ndarray,
+                   folds: np.ndarray, j: int, k: int, seed: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+    """One task of the seam: build label ``j``'s features for the fit holding out fold ``k``, check them, fit."""
+    f = features.fold(j, k)
+    _check_shapes(f, len(Y), features.n_test, j, k)
+    return fit_fold(cls, params, f.train, f.test, Y[:, j], folds, j, k, seed)
 
 
 def fit_fold(cls: type[Learner], params: dict, X: np.ndarray, X_test: np.ndarray, y: np.ndarray,

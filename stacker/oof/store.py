@@ -9,7 +9,9 @@ Layout under ``root`` (``<workspace>/oof`` or ``<workspace>/level1``)::
 Files are content-addressed and written before the catalog row is committed,
 so a crash or Ctrl-C at any point leaves the catalog as it was; files no row
 refers to are swept when the store is next opened. Writers hold the store's
-lock (:mod:`stacker.oof.lock`): one writer at a time, readers never wait.
+lock (:mod:`stacker.oof.lock`): one writer at a time, readers never wait. A
+store on an fsspec URL (:mod:`stacker.oof.object_store`) keeps the same files
+with one JSON manifest per model instead of the SQLite catalog.
 Nothing is pickled: loading a store never executes code. Paths inside are
 relative.
 """
@@ -95,7 +97,7 @@ class Store:
         self.labels = list(labels)
         self.n_train = n_train
         self.n_test = n_test
-        if (self.root / CATALOG).exists():
+        if self._catalog_exists():
             self._check_shape()
             self._sweep()
 
@@ -106,13 +108,7 @@ class Store:
 
     def entries(self, kind: str | None = None) -> list[ModelEntry]:
         """Catalog rows sorted by name, optionally only those of ``kind``."""
-        if not (self.root / CATALOG).exists():
-            return []
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT name, kind, arch, variant, seed, content_hash, created, meta FROM models ORDER BY name"
-            ).fetchall()
-        entries = [ModelEntry(*row[:7], meta=json.loads(row[7])) for row in rows]
+        entries = self._read_entries()
         return [e for e in entries if kind is None or e.kind == kind]
 
     def entry(self, name: str) -> ModelEntry:
@@ -148,7 +144,7 @@ class Store:
         jobs += [(self._file(h, "test"), test[i]) for i, h in enumerate(hashes)]
         # pyarrow decoding and numpy copies release the GIL: threads overlap them.
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            list(pool.map(lambda job: read_matrix(job[0], self.labels, out=job[1]), jobs))
+            list(pool.map(lambda job: self._read_matrix(job[0], out=job[1]), jobs))
         return oof, test
 
     # ----- writing ----------------------------------------------------------
@@ -162,7 +158,7 @@ class Store:
         same name with other content raises StoreError unless ``replace``.
         """
         oof, test = self._checked(name, oof, test)
-        with store_lock(self.root):
+        with self.writing():
             return self._add(name, oof, test, arch=arch, variant=variant, seed=seed, kind=kind, meta=meta,
                              replace=replace)
 
@@ -177,10 +173,10 @@ class Store:
                 f"vs {digest[:12]}); rename the run or pass --replace"
             )
         self._write_files(digest, oof, test)
-        row = (name, kind, arch, variant, seed, json.dumps(meta or {}, sort_keys=True, default=str),
-               digest, datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        with closing(self._connect(create=True)) as db, db:
-            db.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        entry = ModelEntry(name, kind, arch, variant, seed, digest, created,
+                           meta=json.loads(json.dumps(meta or {}, sort_keys=True, default=str)))
+        self._publish(entry)  # last: until here the store lists what it listed before
         if old is not None:
             self._sweep()
         return "added" if old is None else "replaced"
@@ -206,11 +202,50 @@ class Store:
 
     def delete(self, names: Sequence[str]) -> None:
         """Remove models (all or none: unknown names raise before anything changes)."""
-        with store_lock(self.root):
+        with self.writing():
             self._hashes(names)
-            with closing(self._connect()) as db, db:
-                db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
+            self._unpublish(names)
             self._sweep()
+
+    def writing(self, *, wait: float = 0.0):
+        """A context manager: this store's writer lock (:mod:`stacker.oof.lock`) held for the block.
+
+        Re-entrant in one process; another process's writer waits up to
+        ``wait`` seconds, then StoreBusyError.
+        """
+        return store_lock(self.root, wait=wait)
+
+    # ----- catalog and file access: SQLite and local files here, fsspec in ObjectStore ----------
+    def _catalog_exists(self) -> bool:
+        return (self.root / CATALOG).exists()
+
+    def _read_entries(self) -> list[ModelEntry]:
+        if not self._catalog_exists():
+            return []
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT name, kind, arch, variant, seed, content_hash, created, meta FROM models ORDER BY name"
+            ).fetchall()
+        return [ModelEntry(*row[:7], meta=json.loads(row[7])) for row in rows]
+
+    def _publish(self, entry: ModelEntry) -> None:
+        row = (entry.name, entry.kind, entry.arch, entry.variant, entry.seed, json.dumps(entry.meta, sort_keys=True),
+               entry.content_hash, entry.created)
+        with closing(self._connect(create=True)) as db, db:
+            db.execute("INSERT OR REPLACE INTO models VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+    def _unpublish(self, names: Sequence[str]) -> None:
+        with closing(self._connect()) as db, db:
+            db.executemany("DELETE FROM models WHERE name = ?", [(n,) for n in names])
+
+    def _read_matrix(self, path, out: np.ndarray) -> np.ndarray:
+        return read_matrix(path, self.labels, out=out)
+
+    def _write_matrix(self, path, values: np.ndarray) -> None:
+        write_matrix(path, values, self.labels)
+
+    def _file_exists(self, path) -> bool:
+        return Path(path).exists()
 
     # ----- internals --------------------------------------------------------
     def _connect(self, create: bool = False) -> sqlite3.Connection:
@@ -263,8 +298,8 @@ class Store:
     def _write_files(self, digest: str, oof: np.ndarray, test: np.ndarray) -> None:
         for part, values in (("oof", oof), ("test", test)):
             path = self._file(digest, part)
-            if not path.exists():
-                write_matrix(path, values, self.labels)
+            if not self._file_exists(path):
+                self._write_matrix(path, values)
 
     def _checked(self, name: str, oof: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         oof = np.asarray(oof, dtype=np.float32)

@@ -11,7 +11,6 @@ import numpy as np
 
 from stacker.config import ThresholdConfig
 from stacker.exceptions import ValidationError
-from stacker.progress import track
 from stacker.thresholds._validate import METHODS, check_choice, check_same_length
 from stacker.thresholds.fbeta import fbeta_score
 from stacker.thresholds.optimize import check_matrices, fit_thresholds
@@ -72,12 +71,17 @@ def evaluate_thresholds(
 
 
 def _evaluate_method(y, p, fold, beta, average, method, options) -> dict:
+    from stacker.parallel import Shared, map_tasks
+
     full = fit_thresholds(y, p, beta, average, method, **options)
     held_out_pred = np.zeros_like(y)
     fold_thresholds, fold_scores = [], []
-    for k in track(np.unique(fold), description=f"thresholds ({method}) per fold"):
-        train, test = fold != k, fold == k
-        thresholds = fit_thresholds(y[train], p[train], beta, average, method, **options).thresholds
+    ks = np.unique(fold)
+    shared_y, shared_p, shared_fold = Shared(y), Shared(p), Shared(fold)
+    fitted = map_tasks(_fit_without_fold, [(shared_y, shared_p, shared_fold, k, beta, average, method, options)
+                                           for k in ks], prefer="threads", description=f"thresholds ({method}) per fold")
+    for k, thresholds in zip(ks, fitted):
+        test = fold == k
         held_out_pred[test] = apply_thresholds(p[test], thresholds)
         fold_thresholds.append(thresholds)
         fold_scores.append(_score(y[test], held_out_pred[test], beta, average, options))
@@ -88,6 +92,12 @@ def _evaluate_method(y, p, fold, beta, average, method, options) -> dict:
         "fold_scores": fold_scores,
         "fold_thresholds": np.array(fold_thresholds),
     }
+
+
+def _fit_without_fold(y, p, fold, k, beta, average, method, options) -> np.ndarray:
+    """Thresholds of shape (n_labels,) fitted on the rows outside fold ``k`` (one task of the seam)."""
+    train = fold != k
+    return fit_thresholds(y[train], p[train], beta, average, method, **options).thresholds
 
 
 def _score(y, pred, beta, average, options) -> float:
