@@ -37,10 +37,14 @@ class NestedResult:
         Each row predicted by the fit that did not train on its fold.
     test : ndarray of shape (n_test, n_labels), float64
         Mean of the K fold fits' test predictions.
+    in_sample : ndarray of shape (n_train, n_labels), float64
+        Each row predicted by the K-1 fits that trained on it (their mean): how
+        the fits flatter their own rows, for the optimism of this layer.
     """
 
     oof: np.ndarray
     test: np.ndarray
+    in_sample: np.ndarray
 
 
 def fit_seed(seed: int, label_index: int, fold: int) -> int:
@@ -78,11 +82,13 @@ def nested_cv(
     n_folds, n_labels = int(folds.max()) + 1, Y.shape[1]
     tasks = [(j, k) for j in range(n_labels) for k in range(n_folds)]
     oof = np.full(Y.shape, np.nan)
+    in_sample = np.zeros(Y.shape)
     test = np.zeros((features.n_test, n_labels))
-    for j, k, held_out_pred, test_pred in _run(tasks, features, Y, folds, learner, n_jobs, seed):
+    for j, k, held_out_pred, test_pred, train_pred in _run(tasks, features, Y, folds, learner, n_jobs, seed):
         oof[folds == k, j] = held_out_pred
+        in_sample[folds != k, j] += train_pred / (n_folds - 1)
         test[:, j] += test_pred / n_folds
-    return NestedResult(oof=oof, test=test)
+    return NestedResult(oof=oof, test=test, in_sample=in_sample)
 
 
 def _run(tasks, features, Y, folds, learner, n_jobs, seed):
@@ -101,7 +107,7 @@ def _run(tasks, features, Y, folds, learner, n_jobs, seed):
 
 
 def fit_label_fold(cls: type[Learner], params: dict, features: FoldFeatures | StaticFeatures, Y: np.ndarray,
-                   folds: np.ndarray, j: int, k: int, seed: int) -> tuple[int, int, np.ndarray, np.ndarray]:
+                   folds: np.ndarray, j: int, k: int, seed: int) -> tuple:
     """One task of the seam: build label ``j``'s features for the fit holding out fold ``k``, check them, fit."""
     f = features.fold(j, k)
     _check_shapes(f, len(Y), features.n_test, j, k)
@@ -109,13 +115,13 @@ def fit_label_fold(cls: type[Learner], params: dict, features: FoldFeatures | St
 
 
 def fit_fold(cls: type[Learner], params: dict, X: np.ndarray, X_test: np.ndarray, y: np.ndarray,
-             folds: np.ndarray, j: int, k: int, seed: int) -> tuple[int, int, np.ndarray, np.ndarray]:
-    """Fit on the rows outside fold ``k``; predict fold ``k`` and the test rows."""
+             folds: np.ndarray, j: int, k: int, seed: int) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray]:
+    """Fit on the rows outside fold ``k``; predict fold ``k``, the test rows and the rows it trained on."""
     if "random_state" in params:
         params = {**params, "random_state": fit_seed(seed, j, k)}
     train = folds != k
     model = cls(**params).fit(X[train], y[train])
-    return j, k, model.predict_proba(X[~train]), model.predict_proba(X_test)
+    return j, k, model.predict_proba(X[~train]), model.predict_proba(X_test), model.predict_proba(X[train])
 
 
 def _check_inputs(features, Y, folds) -> tuple[np.ndarray, np.ndarray]:

@@ -35,7 +35,7 @@ from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import NestedResult, nested_cv
 from stacker.level2.summary import (
-    best_single_models, best_single_out_of_fold, score_matrix, summary_columns, summary_rows,
+    best_single_models, best_single_out_of_fold, layer_optimism, score_matrix, summary_columns, summary_rows,
 )
 from stacker.oof.matrix import write_matrix
 from stacker.publish import publishing, write_json
@@ -147,8 +147,11 @@ def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
             "features": feature_names(features, workspace.folds),
             "selection_in_folds": features.in_folds, "honesty": honesty,
         })
+        optimism = layer_optimism(workspace.y, result.in_sample, scores["level-2"], workspace.folds, workspace.metric,
+                                  "level-2 fits")
         write_json(staging / "scores.json", {"metric": workspace.metric.name, "labels": workspace.labels,
-                                              "pipelines": scores, "best_single": best_single, "honesty": honesty})
+                                              "pipelines": scores, "best_single": best_single,
+                                              "optimism": optimism, "honesty": honesty})
     return L2Result(output_dir, list(workspace.labels), workspace.metric, learner.get_params(), scores, best_single,
                     honesty)
 

@@ -33,7 +33,7 @@ from stacker.exceptions import ValidationError
 from stacker.level2.features import LabelFeatures, StaticFeatures
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import nested_cv
-from stacker.level2.summary import score_matrix, summary_columns, summary_rows
+from stacker.level2.summary import layer_optimism, score_matrix, summary_columns, summary_rows
 from stacker.oof.matrix import write_matrix
 from stacker.publish import file_sha256, publishing, write_json
 
@@ -105,6 +105,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     with progress.status("scoring the stack and its inputs out of fold"):
         scores = {output: score_matrix(workspace.y, stacked_oof, folds, metric)}
         scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
+        optimism = layer_optimism(workspace.y, result.in_sample, scores[output], folds, metric, f"level-{layer} fits")
     input_files = {s: {f: file_sha256(Path(workspace.root) / s / f) for f in (STAGE_OOF_FILE, STAGE_TEST_FILE)}
                    for s in sources}
     output_dir = Path(workspace.root) / output
@@ -118,7 +119,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
             "honesty": HONESTY,
         })
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
-                                              "pipelines": scores, "honesty": HONESTY})
+                                              "pipelines": scores, "optimism": optimism, "honesty": HONESTY})
     return StackResult(output_dir, sources, layer, list(workspace.labels), metric, learner.get_params(), scores)
 
 
