@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from stacker.config import (
-    BlendConfig, CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, SubmitConfig,
+    BlendConfig, CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, StackConfig, SubmitConfig,
 )
 from stacker.data.workspace import Workspace as _BaseWorkspace
 from stacker.exceptions import ValidationError, WorkspaceError
@@ -125,12 +125,12 @@ class SelectResult(_Tabular):
 
 @dataclass(frozen=True)
 class Level2Result(_Tabular):
-    """A fitted level-2 stage (:meth:`Workspace.fit_level2`).
+    """A fitted level-2 stage (:meth:`Workspace.fit_level2`), or a layer above it (:meth:`Workspace.stack`).
 
     Attributes
     ----------
-    result : L2Result
-        What the stage wrote (``level2/<learner>/``), its parameters and scores.
+    result : L2Result or stacker.stack.StackResult
+        What the stage wrote (``level2/<learner>/``, ``level<N>/<name>/``), its parameters and scores.
     oof : ndarray of shape (n_train, n_labels), float32
         Nested-CV out-of-fold level-2 probabilities, rows in train.csv order.
     test : ndarray of shape (n_test, n_labels), float32
@@ -269,7 +269,7 @@ class Workspace(_BaseWorkspace):
     """A workspace with one method per stage, for notebooks and scripts.
 
     It is a :class:`stacker.data.Workspace` (ids, labels, folds, stores), plus
-    ``create``, ``make_folds``, ``collect``, ``select``, ``fit_level2``,
+    ``create``, ``make_folds``, ``collect``, ``select``, ``fit_level2``, ``stack``,
     ``blend``, ``decide``, ``submit``, ``stages`` and ``leaderboard``. Each calls the library function behind
     the matching CLI command and returns a result with a DataFrame view.
     """
@@ -321,33 +321,79 @@ class Workspace(_BaseWorkspace):
 
         return CollectResult(collect_runs(self, resolve_runs_dir(self, runs), CollectConfig(replace=replace)))
 
-    def select(self, **config: Any) -> SelectResult:
+    def select(self, **config: Any) -> SelectResult | dict[str, SelectResult]:
         """Bag the stored runs and select models per label (as ``stacker select``).
 
         ``config`` holds :class:`~stacker.config.SelectConfig` fields (``method``,
         ``beam``, ``per_label``, ``bag``, ``objective``, ``nested``, ...); an
-        unknown name raises :class:`~stacker.exceptions.ValidationError`.
+        unknown name raises :class:`~stacker.exceptions.ValidationError`. With
+        ``group="variant"`` (any run.json key) it returns ``{value: SelectResult}``,
+        one selection per value in ``level1/<value>/`` (as ``select --group``).
         """
         from stacker.level1.outputs import load_level1_matrices
-        from stacker.level1.stage import run_selection
+        from stacker.level1.stage import run_grouped_selection, run_selection
 
-        report = run_selection(self, _config(SelectConfig, config))
-        oof, test = load_level1_matrices(self)
+        settings = _config(SelectConfig, config)
+        if settings.group is not None:
+            return {report.group: self._select_result(report, load_level1_matrices(self, report.group))
+                    for report in run_grouped_selection(self, settings)}
+        report = run_selection(self, settings)
+        return self._select_result(report, load_level1_matrices(self))
+
+    @staticmethod
+    def _select_result(report: SelectionReport, matrices: tuple[np.ndarray, np.ndarray]) -> SelectResult:
         scores = pd.Series({label: entry["score"] for label, entry in report.selection["per_label"].items()},
                            name="score")
-        return SelectResult(report, oof, test, scores)
+        return SelectResult(report, *matrices, scores)
 
-    def fit_level2(self, learner: str = L2Config.learner, **config: Any) -> Level2Result:
+    def fit_level2(self, learner: str = L2Config.learner, **config: Any) -> Level2Result | dict[str, Level2Result]:
         """Fit one ``learner`` per label on the level-1 outputs with nested CV (the stage of ``stacker fit-l2``).
 
         ``config`` holds the other :class:`~stacker.config.L2Config` fields
         (``features``, ``params``, ``jobs``, ``seed``). No submission is written;
-        call :meth:`submit` with the result.
+        call :meth:`submit` with the result. With ``group="variant"`` (the key of a
+        grouped :meth:`select`) it returns ``{value: Level2Result}``, one per
+        ``level2/<learner>@<value>/``.
         """
-        from stacker.level2.stage import fit_level2
+        from stacker.level2.stage import fit_level2, fit_level2_groups
+
+        settings = _config(L2Config, {"learner": learner, **config})
+        if settings.group is not None:
+            return {r.output_dir.name.partition("@")[2]: self._stage_result(r)
+                    for r in fit_level2_groups(self, settings)}
+        return self._stage_result(fit_level2(self, settings))
+
+    def stack(self, sources: tuple[str, ...] | list[str] = StackConfig.sources, learner: str = StackConfig.learner,
+              **config: Any) -> Level2Result:
+        """The next layer: one ``learner`` per label on earlier stages' outputs (as ``stacker stack``).
+
+        Parameters
+        ----------
+        sources : sequence of str or Level2Result
+            Stage folders (``"level2/lightgbm@original"``, globs such as ``"level2/*"``)
+            or :meth:`fit_level2` / :meth:`stack` results; empty: every stage folder.
+        learner : str
+            A level-2 learner name (``logistic``, ``ridge``, ``lightgbm``, ...).
+        **config
+            Other :class:`~stacker.config.StackConfig` fields: ``features``
+            (``inputs`` or ``inputs+labels``), ``params``, ``name``, ``jobs``, ``seed``.
+
+        Returns
+        -------
+        Level2Result
+            Its ``source`` is ``level<N>/<name>``, N one above the highest input layer.
+        """
+        from stacker.stack import run_stack
+
+        if isinstance(sources, (str, Level2Result)):
+            sources = (sources,)
+        names = tuple(s.source if isinstance(s, (Level2Result, BlendResult)) else str(s) for s in sources)
+        return self._stage_result(run_stack(self, _config(StackConfig, {"sources": names, "learner": learner,
+                                                                         **config})))
+
+    def _stage_result(self, result) -> Level2Result:
         from stacker.oof.matrix import read_matrix
 
-        result = fit_level2(self, _config(L2Config, {"learner": learner, **config}))
         oof = read_matrix(result.output_dir / "oof.parquet", self.labels)
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return Level2Result(result, oof, test, result.scores)

@@ -222,3 +222,16 @@ def test_stacking_the_variants_apart_then_combining_beats_each_variant_alone(tmp
           f"vs one level 2 on both variants {together['out_of_fold']:.4f} (margin {folds_scores.mean():+.4f} "
           f"± {folds_scores.std(ddof=1) / np.sqrt(len(folds_scores)):.4f} over folds)")
     assert layer3["out_of_fold"] > best_variant + 2 * layer3["standard_error"]
+
+
+def test_notebook_layers_write_what_the_cli_writes(layered, tmp_path):
+    ws = stacker.Workspace.load(shutil.copytree(layered.root, tmp_path / "ws"))
+    selections = ws.select(per_label=2, group="variant")
+    assert set(selections) == set(VARIANTS) and selections["seg"].oof.shape == (len(ws.train_ids), 3)
+    level2 = ws.fit_level2("logistic", group="variant")
+    assert {v: r.source for v, r in level2.items()} == {v: f"level2/logistic@{v}" for v in VARIANTS}
+    top = ws.stack([level2["orig"], level2["seg"]], "logistic")
+    assert top.source == "level3/logistic" and list(top.table.columns)[1] == "level3/logistic greedy"
+    for name in ("oof.parquet", "test.parquet"):
+        assert (ws.root / top.source / name).read_bytes() == (layered.root / top.source / name).read_bytes()
+    assert ws.submit(top, rule="smooth").csv.name == "level3-logistic-smooth.csv"
