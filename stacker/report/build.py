@@ -127,15 +127,19 @@ def _cards(ctx: _Context) -> list[Card]:
     cards = [Card("models stored", str(ctx.n_models), "level-0 runs in the OOF store"),
              Card("labels", str(len(ws.labels)), f"prevalence {ws.y.mean(axis=0).max():.0%} to "
                                                   f"{ws.y.mean(axis=0).min():.1%}")]
+    single_score = None
     if ctx.summary is not None:
         overall = ctx.summary.overall("greedy")
         single = next(iter(overall))
-        stage, method, score = ctx.summary.best_stage()
-        cards += [Card("best single run", f"{overall[single]:.4f}", f"CV {ctx.summary.metric}, greedy; "
-                                                                     f"{single.removeprefix(SINGLE_RUN).strip(' ()')}"),
-                  Card("level-1 average", f"{overall['level-1']:.4f}", f"CV {ctx.summary.metric}, greedy"),
-                  Card("best stage", f"{score:.4f}", f"{stage}, {method} thresholds; "
-                                                     f"{score - overall[single]:+.4f} over the best single run")]
+        single_score = overall[single]
+        cards += [Card("best single run", f"{single_score:.4f}", f"CV {ctx.summary.metric}, greedy; "
+                                                                  f"{single.removeprefix(SINGLE_RUN).strip(' ()')}"),
+                  Card("level-1 average", f"{overall['level-1']:.4f}", f"CV {ctx.summary.metric}, greedy")]
+    choice = _stage_choice(ctx)
+    if choice is not None:  # what 'submit --best' picks among every stage folder and rule
+        best = choice.best
+        versus = "" if single_score is None else f"; {best.out_of_fold - single_score:+.4f} over the best single run"
+        cards.append(Card("best stage", f"{best.out_of_fold:.4f}", f"{best.source}, rule {best.method}{versus}"))
     return cards
 
 
