@@ -31,7 +31,7 @@ from stacker.data.stages import read_inputs, resolve_sources
 from stacker.exceptions import ValidationError
 from stacker.level1.objectives import create_objective
 from stacker.level1.additions import subset_mean
-from stacker.level2.summary import layer_optimism, score_matrix, summary_columns, summary_rows
+from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix
 from stacker.publish import file_sha256, publishing, write_json
 
@@ -44,7 +44,7 @@ HONESTY = (
 
 
 @dataclass(frozen=True)
-class BlendResult:
+class BlendResult(ScoreTable):
     """What ``blend`` produced.
 
     Attributes
@@ -67,16 +67,6 @@ class BlendResult:
     metric: MetricSpec
     document: dict
     scores: dict
-
-    @property
-    def columns(self) -> list[str]:
-        """Summary table header: ``label`` then each pipeline x threshold method."""
-        return summary_columns(list(self.scores))
-
-    @property
-    def rows(self) -> list[list]:
-        """Summary table rows: per label, overall, the overall score's fold standard error."""
-        return summary_rows(self.labels, self.scores, self.metric)
 
 
 def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:

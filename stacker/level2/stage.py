@@ -35,7 +35,7 @@ from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import NestedResult, nested_cv
 from stacker.level2.summary import (
-    best_single_models, best_single_out_of_fold, layer_optimism, score_matrix, summary_columns, summary_rows,
+    ScoreTable, best_single_models, best_single_out_of_fold, layer_optimism, score_matrix,
 )
 from stacker.oof.matrix import write_matrix
 from stacker.publish import publishing, write_json
@@ -53,7 +53,7 @@ HONESTY_NOT_NESTED = (
 
 
 @dataclass(frozen=True)
-class L2Result:
+class L2Result(ScoreTable):
     """What ``fit-l2`` produced.
 
     Attributes
@@ -80,16 +80,6 @@ class L2Result:
     scores: dict
     best_single: list[str]
     honesty: str = HONESTY
-
-    @property
-    def columns(self) -> list[str]:
-        """Summary table header."""
-        return summary_columns(list(self.scores))
-
-    @property
-    def rows(self) -> list[list]:
-        """Summary table rows: per label, then overall."""
-        return summary_rows(self.labels, self.scores, self.metric)
 
 
 def fit_level2(workspace: Workspace, config: L2Config = L2Config()) -> L2Result:

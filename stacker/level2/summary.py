@@ -125,3 +125,20 @@ def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec)
 def summary_columns(pipelines: list[str]) -> list[str]:
     """Header of :func:`summary_rows`."""
     return ["label", *(f"{p} {m}" for p in pipelines for m in METHODS)]
+
+
+class ScoreTable:
+    """The summary table of a stage result that has ``labels``, ``metric`` and ``scores`` (pipeline -> score_matrix).
+
+    Mixed into the results of ``fit-l2``, ``stack`` and ``blend``, so each prints the same table.
+    """
+
+    @property
+    def columns(self) -> list[str]:
+        """Summary table header: ``label`` then each pipeline x threshold method."""
+        return summary_columns(list(self.scores))
+
+    @property
+    def rows(self) -> list[list]:
+        """Summary table rows: per label, overall, the overall score's fold standard error."""
+        return summary_rows(self.labels, self.scores, self.metric)

@@ -33,7 +33,7 @@ from stacker.exceptions import ValidationError
 from stacker.level2.features import LabelFeatures, StaticFeatures
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import nested_cv
-from stacker.level2.summary import layer_optimism, score_matrix, summary_columns, summary_rows
+from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix
 from stacker.publish import file_sha256, publishing, write_json
 
@@ -46,7 +46,7 @@ HONESTY = (
 
 
 @dataclass(frozen=True)
-class StackResult:
+class StackResult(ScoreTable):
     """What ``stack`` produced.
 
     Attributes
@@ -77,16 +77,6 @@ class StackResult:
     def source(self) -> str:
         """The stage folder relative to the workspace, ``level<N>/<name>``."""
         return f"{self.output_dir.parent.name}/{self.output_dir.name}"
-
-    @property
-    def columns(self) -> list[str]:
-        """Summary table header: ``label`` then each pipeline x threshold method."""
-        return summary_columns(list(self.scores))
-
-    @property
-    def rows(self) -> list[list]:
-        """Summary table rows: per label, overall, the overall score's fold standard error."""
-        return summary_rows(self.labels, self.scores, self.metric)
 
 
 def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
