@@ -112,7 +112,7 @@ def group_entries(entries: Sequence, key: str | None) -> dict[str | None, list]:
     groups: dict[str, list] = {}
     missing = []
     for entry in entries:
-        value = entry.meta.get(key, getattr(entry, key, None)) if key != "meta" else None
+        value = entry.meta.get(key, getattr(entry, key, None))
         if value is None or isinstance(value, (dict, list)):
             missing.append(entry.name)
             continue
