@@ -20,6 +20,8 @@ RUNS_DIR = "runs"
 # Every stage folder (level1/, level2/<learner>/) holds its predictions under these names.
 STAGE_OOF_FILE = "oof.parquet"
 STAGE_TEST_FILE = "test.parquet"
+# ...and, for the next layer, each outer fold's view of the train rows made without that fold's labels.
+STAGE_NESTED_FILE = "nested.parquet"
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,9 @@ class L2Config:
     parallel (label, fold) fits. ``seed``: every fit's random state derives
     from (seed, label, fold), so results do not depend on ``jobs``. ``group``: fit on each group of a
     grouped level 1 (``stacker select --group KEY``, the same KEY) into ``level2/<learner>@<value>/``.
+    ``nested_outputs``: also write ``nested.parquet``, each outer fold's view of the train rows made
+    without that fold (K - 1 more, smaller fits per fold), so a ``stack`` or ``blend`` on this stage stays
+    honest for every fold; needs K >= 3 folds.
     """
 
     learner: str = "lightgbm"
@@ -208,6 +213,7 @@ class L2Config:
     jobs: int = 1
     seed: int = 0
     group: str | None = None
+    nested_outputs: bool = True
 
 
 
@@ -239,7 +245,8 @@ class StackConfig:
     every input, so label co-occurrence can be learned). ``learner`` and
     ``params``: as ``fit-l2``. The output is ``level<N>/<name>``, N one above
     the highest input layer, ``name`` the learner's by default. ``jobs`` and
-    ``seed``: as ``fit-l2`` (results do not depend on ``jobs``).
+    ``seed``: as ``fit-l2`` (results do not depend on ``jobs``). ``nested_outputs``: as ``fit-l2``
+    (this stack's views, for a layer above).
     """
 
     sources: tuple[str, ...] = ()
@@ -249,6 +256,7 @@ class StackConfig:
     name: str | None = None
     jobs: int = 1
     seed: int = 0
+    nested_outputs: bool = True
 
 # --- thresholds / submission ---
 

@@ -7,7 +7,7 @@ in one atomic rename (:mod:`stacker.publish`) a folder holding
 
 - ``oof.parquet`` / ``test.parquet``: the blend (rows in workspace order), the
   same contract as every stage, so ``stacker stages``, ``submit`` and a later
-  blend read it like any other;
+  blend read it like any other; ``nested.parquet``: its views, for a stack above;
 - ``config.json``: the resolved :class:`~stacker.config.BlendConfig`, the
   inputs and the SHA-256 of every file read;
 - ``blend.json``: per label the inputs with their weights, the in-sample score
@@ -25,21 +25,21 @@ import numpy as np
 
 from stacker import progress
 from stacker.blend.weights import BlendFit, blend_matrices, named_weights
-from stacker.config import BLEND_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE, BlendConfig
+from stacker.config import BLEND_DIR, STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE, BlendConfig
 from stacker.data.metric import MetricSpec
-from stacker.data.stages import read_inputs, resolve_sources
+from stacker.data.stages import missing_views_note, read_inputs, read_views, resolve_sources
 from stacker.exceptions import ValidationError
 from stacker.level1.objectives import create_objective
 from stacker.level1.additions import subset_mean
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
-from stacker.oof.matrix import write_matrix
+from stacker.oof.matrix import write_matrix, write_views
 from stacker.publish import file_sha256, publishing, write_json
 
 BLEND_FILE = "blend.json"
 HONESTY = (
-    "each input's OOF is that stage's own honest OOF; the blend weights behind fold k's OOF rows were chosen "
-    "without fold k's rows; thresholds are fitted on K-1 folds and scored on the held-out fold (the inputs' "
-    "fits for the other folds did see fold k's labels, as in any stack on OOF predictions)"
+    "the blend weights behind fold k's OOF rows were chosen without fold k's rows, on each input's predictions "
+    "made without fold k's labels at any layer (the inputs' nested views); thresholds are fitted on K-1 folds "
+    "and scored on the held-out fold"
 )
 
 
@@ -75,10 +75,11 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     sources = resolve_sources(workspace, config.sources, exclude=(BLEND_DIR,))
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
+        views, missing = read_views(workspace, sources, oof)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
     objective = create_objective("fbeta", beta=metric.beta)
     fit = blend_matrices(oof, test, workspace.y, folds, objective, per_label=config.per_label,
-                         replacement=config.replacement)
+                         replacement=config.replacement, views=views)
     with progress.status("scoring the blend and its inputs out of fold"):
         scores = {"blend": score_matrix(workspace.y, fit.oof, folds, metric)}
         in_sample = np.stack([subset_mean(oof[:, :, j], choice.selector.selected_)
@@ -92,13 +93,16 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     with publishing(output_dir) as staging:
         write_matrix(staging / STAGE_OOF_FILE, fit.oof, workspace.labels)
         write_matrix(staging / STAGE_TEST_FILE, fit.test, workspace.labels)
+        write_views(staging / STAGE_NESTED_FILE, fit.views, workspace.labels)
         write_json(staging / "config.json", {
             "config": asdict(config), "inputs": sources, "input_files": inputs,
-            "objective": repr(objective), "metric": metric.name, "n_folds": workspace.n_folds, "honesty": HONESTY,
+            "objective": repr(objective), "metric": metric.name, "n_folds": workspace.n_folds,
+            "inputs_without_views": missing, "honesty": HONESTY + missing_views_note(missing),
         })
         write_json(staging / BLEND_FILE, document)
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
-                                              "pipelines": scores, "optimism": optimism, "honesty": HONESTY})
+                                              "pipelines": scores, "optimism": optimism,
+                                              "honesty": HONESTY + missing_views_note(missing)})
     return BlendResult(output_dir, sources, list(workspace.labels), metric, document, scores)
 
 

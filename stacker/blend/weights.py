@@ -4,10 +4,13 @@ Pure numpy (no files). For each label the inputs' OOF columns form ``P`` of
 shape (n_inputs, n_train); :class:`~stacker.level1.GreedySelector` (with or
 without replacement) picks the additions whose average maximises the
 objective. The same selector is refitted without each outer fold
-(:func:`~stacker.level1.nested_selection`): the blend's OOF rows of fold ``k``
-average the inputs with the weights chosen without fold ``k``, so scoring the
-blend's OOF is honest for the choice of weights too. Test rows use the
-weights chosen on every train row.
+(:func:`~stacker.level1.nested.fold_selection`), on each input's *view* of
+fold ``k`` (its predictions made without fold ``k``'s labels) when given: the
+blend's OOF rows of fold ``k`` average the inputs with the weights chosen
+without fold ``k``, so scoring the blend's OOF is honest for the choice of
+weights and for every layer below. The blend's own view of fold ``k`` applies
+those weights to the inputs' views of fold ``k``. Test rows use the weights
+chosen on every train row.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stacker import progress
-from stacker.level1 import FoldSelection, GreedySelector, nested_selection, subset_mean
+from stacker.level1 import FoldSelection, GreedySelector, subset_mean
+from stacker.level1.nested import fold_selection
 from stacker.level1.objectives import Objective
 
 
@@ -40,15 +44,18 @@ class BlendFit:
     test : ndarray of shape (n_test, n_labels), float32
         Blended with the weights chosen on every train row.
     labels : list of LabelBlend, one per label
+    views : ndarray of shape (n_folds, n_train, n_labels), float32
+        View ``k``: the inputs' views of fold ``k`` blended with the weights chosen without fold ``k``.
     """
 
     oof: np.ndarray
     test: np.ndarray
     labels: list[LabelBlend]
+    views: np.ndarray
 
 
 def blend_matrices(oof: np.ndarray, test: np.ndarray, Y: np.ndarray, folds: np.ndarray, objective: Objective, *,
-                   per_label: int, replacement: bool) -> BlendFit:
+                   per_label: int, replacement: bool, views: np.ndarray | None = None) -> BlendFit:
     """Blend the inputs per label; see the module docstring.
 
     Parameters
@@ -64,23 +71,31 @@ def blend_matrices(oof: np.ndarray, test: np.ndarray, Y: np.ndarray, folds: np.n
         Most additions per label.
     replacement : bool
         Whether an input may be added again.
+    views : ndarray of shape (n_inputs, n_folds, n_train, n_labels), optional
+        The inputs' views of each fold (:func:`stacker.data.stages.read_views`);
+        None: their OOF stands for every fold.
     """
     def make() -> GreedySelector:
         return GreedySelector(objective, per_label=per_label, replacement=replacement)
 
+    fold_ids = [int(k) for k in np.unique(folds)]
     blended_oof = np.empty(oof.shape[1:], dtype=np.float32)
     blended_test = np.empty(test.shape[1:], dtype=np.float32)
+    blended_views = np.empty((len(fold_ids), *oof.shape[1:]), dtype=np.float32)
     choices = []
     for j in progress.track(range(Y.shape[1]), "blending per label", total=Y.shape[1]):
         P = np.ascontiguousarray(oof[:, :, j])
         selector = make().fit(P, Y[:, j])
-        nested = nested_selection(P, Y[:, j], folds, make, objective)
-        for fold in nested:
-            rows = folds == fold.fold
-            blended_oof[rows, j] = subset_mean(P[:, rows], fold.models)
+        nested = []
+        for k in fold_ids:
+            P_k = P if views is None else np.ascontiguousarray(views[:, k, :, j])
+            fold = fold_selection(P_k, Y[:, j], folds, k, make(), objective)
+            blended_views[k, :, j] = subset_mean(P_k, fold.models)
+            blended_oof[folds == k, j] = blended_views[k, folds == k, j]
+            nested.append(fold)
         blended_test[:, j] = subset_mean(test[:, :, j], selector.selected_)
         choices.append(LabelBlend(selector, nested))
-    return BlendFit(blended_oof, blended_test, choices)
+    return BlendFit(blended_oof, blended_test, choices, blended_views)
 
 
 def named_weights(models, names: list[str]) -> dict[str, float]:

@@ -20,6 +20,10 @@ WorkspaceOption = Annotated[
     typer.Option("-w", "--workspace", help="Workspace folder (holds stacker.toml).", show_default="."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+NestedOutputsOption = Annotated[bool, typer.Option(
+    "--nested-outputs/--no-nested-outputs",
+    help="Also write nested.parquet (each fold's predictions made without that fold: K-1 more, smaller fits per "
+    "fold), so a stack or blend on this stage is honest for every fold.")]
 
 
 def setup_logging(verbose: bool) -> None:

@@ -10,7 +10,7 @@ from enum import Enum
 import typer
 
 from stacker.cli._cluster import ClusterOption, on_cluster
-from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import JsonOption, NestedOutputsOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import L2Config
 from stacker.level2.features import FEATURE_SETS
 from stacker.level2.learners import list_learners
@@ -37,6 +37,7 @@ def run(
         help="Fit on each group of a grouped level 1 ('stacker select --group KEY', the same KEY): "
         "level2/LEARNER@<value>/.")] = None,
     cluster: ClusterOption = None,
+    nested_outputs: NestedOutputsOption = True,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -48,7 +49,8 @@ def run(
     ws = Workspace.load(workspace)
     learner, features = learner.value, features.value
     config = L2Config(learner=learner, features=features, params=parse_params(learner, param or []),
-                      jobs=jobs, seed=seed, group=group)
+                      jobs=jobs, seed=seed, group=group,
+                      nested_outputs=nested_outputs)
     with on_cluster(ws, cluster):
         outcomes = fit_l2_and_submit(ws, config)
     if json_output:

@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import JsonOption, NestedOutputsOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import StackConfig
 from stacker.level2.learners import list_learners
 from stacker.stack.stage import STACK_FEATURES
@@ -33,6 +33,7 @@ def run(
         help="Folder name inside level<N>/ (default: the learner's).")] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (results do not depend on --jobs).")] = 0,
+    nested_outputs: NestedOutputsOption = True,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -44,7 +45,8 @@ def run(
     ws = Workspace.load(workspace)
     names = tuple(s.strip() for s in sources.split(",")) if sources is not None else ()
     config = StackConfig(sources=names, learner=learner.value, features=features.value,
-                         params=parse_params(learner.value, param or []), name=name, jobs=jobs, seed=seed)
+                         params=parse_params(learner.value, param or []), name=name, jobs=jobs, seed=seed,
+                         nested_outputs=nested_outputs)
     result = run_stack(ws, config)
     if json_output:
         print_json({"output": result.source, "layer": result.layer, "inputs": result.sources,
@@ -53,5 +55,6 @@ def run(
     print_table(f"{result.source}: {learner.value} on {len(result.sources)} stages ({features.value}), honest CV "
                 f"F{ws.metric.beta:g} per label and {ws.metric.name} overall (thresholds fitted on K-1 folds)",
                 result.columns, result.rows)
-    console.print(f"wrote {result.output_dir}/: oof.parquet, test.parquet, config.json, scores.json; next: "
+    written = sorted(p.name for p in result.output_dir.iterdir())
+    console.print(f"wrote {result.output_dir}/: {', '.join(written)}; next: "
                   f"'stacker stages' or 'stacker submit --from {result.source}'")

@@ -8,6 +8,12 @@ A *stage* is a folder holding ``oof.parquet`` (train rows) and ``test.parquet``
 - ``level<N>/<name>`` for N >= 3 (``stacker stack``) and ``blend``: fed by the stages named in their
   ``config.json`` ``inputs``.
 
+A stage may also hold ``nested.parquet``, its *views*: for each outer fold
+``k``, every train row predicted without fold ``k``'s labels at any layer
+(:func:`stacker.oof.matrix.write_views`). A stage fed by it trains its fit for
+fold ``k`` on view ``k`` (:func:`read_views`), so a chain of layers stays
+honest for every fold.
+
 Any stage can feed any later one, so the layers form a graph;
 :func:`stage_inputs` and :func:`stage_layer` read it. Everything read is
 checked against the workspace, and a bad ``--from`` fails with one line that
@@ -24,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_OOF_FILE, STAGE_TEST_FILE
+from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE
 from stacker.exceptions import StoreError, ValidationError
 
 # The OOF store, as the input of every level-1 stage in the stage graph.
@@ -157,6 +163,52 @@ def read_inputs(workspace, sources: Sequence[str]) -> tuple[np.ndarray, np.ndarr
         for name, rows in n_rows.items():
             matrices[name][i] = read_stage_matrix(Path(workspace.root) / source / name, workspace.labels, rows)
     return matrices[STAGE_OOF_FILE], matrices[STAGE_TEST_FILE]
+
+
+def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Every source's per-fold views (``nested.parquet``), for the layer above to train without each fold.
+
+    ``oof`` (n_sources, n_train, n_labels) is what :func:`read_inputs` returned:
+    a source without views (a level 1 selected with ``--no-nested``, a stage
+    written with ``--no-nested-outputs`` or before views existed) contributes
+    its OOF to every fold.
+
+    Returns
+    -------
+    views : ndarray of shape (n_sources, n_folds, n_train, n_labels), float32
+    missing : list of str
+        The sources that had no views.
+    """
+    from stacker.oof.matrix import read_views as read_view_file
+
+    n_folds, n_train = workspace.n_folds, len(workspace.train_ids)
+    views = np.empty((len(sources), n_folds, n_train, len(workspace.labels)), dtype=np.float32)
+    missing = []
+    folds = np.asarray(workspace.folds)
+    for i, source in enumerate(sources):
+        path = Path(workspace.root) / source / STAGE_NESTED_FILE
+        if not path.exists():
+            views[i] = oof[i]
+            missing.append(source)
+            continue
+        views[i] = read_view_file(path, workspace.labels, n_folds, n_train)
+        for k in range(n_folds):  # fold k's own rows are the source's OOF, or the file is from another run
+            if not np.array_equal(views[i, k][folds == k], oof[i][folds == k]):
+                raise StoreError(f"{path} does not match {source}/{STAGE_OOF_FILE} on fold {k}'s rows; it is "
+                                 f"from another run of that stage: re-run it")
+    if not (np.isfinite(views).all() and views.min(initial=0) >= 0 and views.max(initial=0) <= 1):
+        raise StoreError(f"the nested views of {', '.join(sources)} hold values outside [0, 1] or NaN; re-run "
+                         f"those stages")
+    return views, missing
+
+
+def missing_views_note(missing: Sequence[str]) -> str:
+    """What a stage fed by ``missing`` (inputs without views) adds to its honesty statement ("" when none)."""
+    if not missing:
+        return ""
+    return (f"; except that {', '.join(missing)} had no nested views (written with --no-nested-outputs, by a "
+            f"select --no-nested, or before views existed), so their OOF, made by fits that saw fold k's labels, "
+            f"fed every fold: re-run them for a fully honest chain")
 
 
 def read_stage_matrix(path: Path, labels: Sequence[str], n_rows: int) -> np.ndarray:

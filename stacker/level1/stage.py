@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from stacker import progress
-from stacker.config import SelectConfig
+from stacker.config import STAGE_NESTED_FILE, SelectConfig
 from stacker.data.stages import check_folder_name
 from stacker.exceptions import StoreError, ValidationError
 from stacker.level1.additions import subset_mean
@@ -30,7 +30,7 @@ from stacker.level1.objectives import Objective, create_objective
 from stacker.level1.outputs import OOF_FILE, SCORES_FILE, SELECTION_FILE, TEST_FILE
 from stacker.level1.selector import SELECTORS, create_selector
 from stacker.level2.summary import layer_optimism, score_matrix
-from stacker.oof.matrix import write_matrix
+from stacker.oof.matrix import write_matrix, write_views
 from stacker.oof.store import DATA_DIR
 from stacker.publish import carry_over, publishing, write_json
 
@@ -249,6 +249,7 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     level1_test = np.empty(cand_test.shape[1:], dtype=np.float32)
     table = {}
     in_sample = np.empty_like(level1_oof)
+    views = np.empty((workspace.n_folds, *level1_oof.shape), dtype=np.float32) if fold_subsets is not None else None
     for j, label in enumerate(labels):
         selector = per_label[label]
         level1_oof[:, j] = in_sample[:, j] = subset_mean(cand_oof[:, :, j], selector.selected_)
@@ -258,8 +259,9 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
             "trace": selector.trace_, "threshold": fbeta.threshold(y[:, j], level1_oof[:, j]),
         }
         for fold in (fold_subsets or {}).get(label, []):
+            views[fold.fold, :, j] = subset_mean(cand_oof[:, :, j], fold.models)
             rows = folds == fold.fold
-            level1_oof[rows, j] = subset_mean(cand_oof[:, rows, j], fold.models)
+            level1_oof[rows, j] = views[fold.fold, rows, j]
     selection = {"config": {**asdict(config), "metric": workspace.metric.name}, "per_label": table,
                  "oof_out_of_fold": fold_subsets is not None}
     if fold_subsets is not None:
@@ -269,6 +271,8 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     paths = {"selection": root / SELECTION_FILE, "oof": root / OOF_FILE, "test": root / TEST_FILE, "store": root}
     write_matrix(staging / OOF_FILE, level1_oof, labels)
     write_matrix(staging / TEST_FILE, level1_test, labels)
+    if views is not None:  # each fold's view, for a stack or blend fed by level 1
+        write_views(staging / STAGE_NESTED_FILE, views, labels)
     write_json(staging / SELECTION_FILE, selection)
     honest = score_matrix(y, level1_oof, folds, workspace.metric)
     if fold_subsets is not None:

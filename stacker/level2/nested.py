@@ -13,6 +13,15 @@ locally, or a Dask cluster), each building its own features where it runs.
 Each fit's random state is drawn from ``SeedSequence([seed, j, k])``, and
 results are placed by (label, fold), so the output is the same for every
 ``n_jobs`` and on a cluster.
+
+With ``views=True`` (K >= 3) it also makes each outer fold's *view* of the
+train rows for the layer above: for outer fold ``k`` and every other fold
+``i``, a fit on the folds other than ``i`` and ``k`` (on fit ``k``'s features)
+predicts fold ``i``; fold ``k``'s own rows are its OOF. A next layer fitted
+without fold ``k`` then trains on predictions that never saw fold ``k``'s
+labels at any layer, which plain OOF cannot give (the fits behind the other
+folds' OOF all trained on fold ``k``). It costs K - 1 more, smaller fits per
+outer fold.
 """
 
 from __future__ import annotations
@@ -40,11 +49,15 @@ class NestedResult:
     in_sample : ndarray of shape (n_train, n_labels), float64
         Each row predicted by the K-1 fits that trained on it (their mean): how
         the fits flatter their own rows, for the optimism of this layer.
+    views : ndarray of shape (n_folds, n_train, n_labels), float64, or None
+        ``views[k]``: every train row predicted without fold ``k``'s labels
+        (``views[k][folds == k]`` is the OOF of fold ``k``); None unless asked for.
     """
 
     oof: np.ndarray
     test: np.ndarray
     in_sample: np.ndarray
+    views: np.ndarray | None = None
 
 
 def fit_seed(seed: int, label_index: int, fold: int) -> int:
@@ -54,7 +67,7 @@ def fit_seed(seed: int, label_index: int, fold: int) -> int:
 
 def nested_cv(
     features: FoldFeatures | StaticFeatures | Sequence[LabelFeatures], Y: np.ndarray, folds: np.ndarray,
-    learner: Learner, *, n_jobs: int = 1, seed: int = 0,
+    learner: Learner, *, n_jobs: int = 1, seed: int = 0, views: bool = False,
 ) -> NestedResult:
     """Level-2 OOF and test predictions of ``learner`` (a prototype; it is cloned per fit).
 
@@ -73,6 +86,9 @@ def nested_cv(
     n_jobs : int, default 1
         Parallel fits on local cores (-1 for every core); a connected cluster uses all its workers.
     seed : int, default 0
+    views : bool, default False
+        Also make each outer fold's view of the train rows (see the module
+        docstring); needs K >= 3 (with K = 2 no fit could leave out two folds).
     """
     if not hasattr(features, "fold"):
         features = StaticFeatures(features)
@@ -80,15 +96,26 @@ def nested_cv(
     if n_jobs == 0 or seed < 0:
         raise ValidationError(f"jobs must be >= 1 (or -1 for every core) and seed >= 0; found jobs={n_jobs}, seed={seed}")
     n_folds, n_labels = int(folds.max()) + 1, Y.shape[1]
-    tasks = [(j, k) for j in range(n_labels) for k in range(n_folds)]
+    if views and n_folds < 3:
+        raise ValidationError(f"per-fold views need at least 3 folds (a fit must leave out two); found {n_folds}")
+    tasks = [(j, k, None) for j in range(n_labels) for k in range(n_folds)]
+    if views:
+        tasks += [(j, k, i) for j in range(n_labels) for k in range(n_folds) for i in range(n_folds) if i != k]
     oof = np.full(Y.shape, np.nan)
     in_sample = np.zeros(Y.shape)
     test = np.zeros((features.n_test, n_labels))
-    for j, k, held_out_pred, test_pred, train_pred in _run(tasks, features, Y, folds, learner, n_jobs, seed):
+    fold_views = np.full((n_folds, *Y.shape), np.nan) if views else None
+    for j, k, i, held_out_pred, test_pred, train_pred in _run(tasks, features, Y, folds, learner, n_jobs, seed):
+        if i is not None:
+            fold_views[k, folds == i, j] = held_out_pred
+            continue
         oof[folds == k, j] = held_out_pred
         in_sample[folds != k, j] += train_pred / (n_folds - 1)
         test[:, j] += test_pred / n_folds
-    return NestedResult(oof=oof, test=test, in_sample=in_sample)
+    if views:
+        for k in range(n_folds):
+            fold_views[k, folds == k] = oof[folds == k]
+    return NestedResult(oof=oof, test=test, in_sample=in_sample, views=fold_views)
 
 
 def _run(tasks, features, Y, folds, learner, n_jobs, seed):
@@ -101,17 +128,33 @@ def _run(tasks, features, Y, folds, learner, n_jobs, seed):
     from stacker.parallel import Shared, iter_tasks
 
     shared = (Shared(features), Shared(Y), Shared(folds))
-    calls = [(type(learner), learner.get_params(), *shared, j, k, seed) for j, k in tasks]
+    calls = [(type(learner), learner.get_params(), *shared, j, k, seed, i) for j, k, i in tasks]
     yield from iter_tasks(fit_label_fold, calls, jobs=n_jobs, prefer="processes", inner_threads=1,
                           description=f"level-2 {type(learner).__name__} fits")
 
 
 def fit_label_fold(cls: type[Learner], params: dict, features: FoldFeatures | StaticFeatures, Y: np.ndarray,
-                   folds: np.ndarray, j: int, k: int, seed: int) -> tuple:
-    """One task of the seam: build label ``j``'s features for the fit holding out fold ``k``, check them, fit."""
+                   folds: np.ndarray, j: int, k: int, seed: int, inner: int | None = None) -> tuple:
+    """One task of the seam: build label ``j``'s features for the fit holding out fold ``k``, check them, fit.
+
+    ``inner``: a view fit instead, trained without folds ``k`` and ``inner`` and predicting fold ``inner``.
+    """
     f = features.fold(j, k)
     _check_shapes(f, len(Y), features.n_test, j, k)
-    return fit_fold(cls, params, f.train, f.test, Y[:, j], folds, j, k, seed)
+    if inner is not None:
+        return fit_view(cls, params, f.train, Y[:, j], folds, j, k, inner, seed)
+    return (j, k, None, *fit_fold(cls, params, f.train, f.test, Y[:, j], folds, j, k, seed)[2:])
+
+
+def fit_view(cls: type[Learner], params: dict, X: np.ndarray, y: np.ndarray, folds: np.ndarray, j: int, k: int,
+             inner: int, seed: int) -> tuple:
+    """Fit on the rows outside folds ``k`` and ``inner``; predict fold ``inner`` (outer fold ``k``'s view)."""
+    if "random_state" in params:
+        params = {**params, "random_state": int(np.random.SeedSequence([seed, j, k, inner + 1]).generate_state(1)[0]
+                                                % (2**31 - 1))}
+    train = (folds != k) & (folds != inner)
+    model = cls(**params).fit(X[train], y[train])
+    return j, k, inner, model.predict_proba(X[folds == inner]), None, None
 
 
 def fit_fold(cls: type[Learner], params: dict, X: np.ndarray, X_test: np.ndarray, y: np.ndarray,

@@ -4,6 +4,8 @@ Reads level 1 (selection, averages, candidates), fits one learner per label
 with nested CV on the workspace folds, and writes under ``level2/<learner>/``:
 
 - ``oof.parquet`` / ``test.parquet``: level-2 probabilities (rows in workspace order)
+- ``nested.parquet`` (unless ``--no-nested-outputs``): each outer fold's view of
+  the train rows made without that fold, for a ``stack`` or ``blend`` above
 - ``config.json``: the resolved config, the learner's full parameters, the features
 - ``scores.json``: out-of-fold F-beta (greedy and smooth thresholds) of the best
   single model, the level-1 average and level 2, overall and per label
@@ -25,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from stacker import progress
-from stacker.config import LEVEL1_DIR, L2Config
+from stacker.config import LEVEL1_DIR, STAGE_NESTED_FILE, L2Config
 from stacker.data import Workspace
 from stacker.data.metric import MetricSpec
 from stacker.data.stages import GROUP_SEPARATOR
@@ -37,7 +39,7 @@ from stacker.level2.nested import NestedResult, nested_cv
 from stacker.level2.summary import (
     ScoreTable, best_single_models, best_single_out_of_fold, layer_optimism, score_matrix,
 )
-from stacker.oof.matrix import write_matrix
+from stacker.oof.matrix import write_matrix, write_views
 from stacker.publish import publishing, write_json
 
 HONESTY = (
@@ -124,11 +126,15 @@ def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
         level1 = load_level1(workspace, group)
     features = FoldFeatures(level1, config.features)
     honesty = HONESTY if features.in_folds else HONESTY_NOT_NESTED
-    result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed)
+    make_views = config.nested_outputs and workspace.n_folds >= 3
+    result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed,
+                       views=make_views)
     output_dir = workspace.level2_dir / stage_name(config.learner, group)
     with publishing(output_dir) as staging:  # replaces the previous level2/<learner>/ in one rename
         write_matrix(staging / OOF_FILE, result.oof, workspace.labels)
         write_matrix(staging / TEST_FILE, result.test, workspace.labels)
+        if make_views:
+            write_views(staging / STAGE_NESTED_FILE, result.views, workspace.labels)
         with progress.status("scoring thresholds out of fold"):
             scores, best_single = compare(workspace, level1, result)
         write_json(staging / "config.json", {

@@ -46,3 +46,44 @@ def read_matrix(path: Path, labels: Sequence[str], out: np.ndarray | None = None
     # faster than writing each column into the strided output.
     out[:] = np.stack([column.to_numpy() for column in table.columns]).T
     return out
+
+
+# The column of a nested-views file naming the outer fold each block of rows was made without.
+HELD_OUT_COLUMN = "held_out_fold"
+
+
+def write_views(path: Path, views: np.ndarray, labels: Sequence[str]) -> None:
+    """Write per-fold views (n_folds, n_rows, n_labels) as one float32 Parquet, blocks in fold order, atomically.
+
+    Block ``k`` (rows ``k * n_rows`` to ``(k + 1) * n_rows``) is the stage's
+    prediction of every train row made without fold ``k``'s labels; the
+    ``held_out_fold`` column says which fold each row's block left out.
+    """
+    views = np.asarray(views, dtype=np.float32)
+    if views.ndim != 3 or views.shape[2] != len(labels):
+        raise StoreError(f"views for {path.name} have shape {views.shape}, expected (n_folds, n_rows, {len(labels)})")
+    n_folds, n_rows, _ = views.shape
+    columns = {HELD_OUT_COLUMN: np.repeat(np.arange(n_folds, dtype=np.int32), n_rows)}
+    columns.update({label: views[:, :, j].reshape(-1) for j, label in enumerate(labels)})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(pa.table(columns), tmp, compression="none", use_dictionary=False, write_statistics=False)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_views(path: Path, labels: Sequence[str], n_folds: int, n_rows: int) -> np.ndarray:
+    """Read :func:`write_views`' file: float32 (n_folds, n_rows, n_labels); StoreError when it does not fit."""
+    try:
+        table = pq.read_table(path, columns=[HELD_OUT_COLUMN, *labels])
+    except (pa.ArrowException, OSError, KeyError) as e:
+        raise StoreError(f"{path} is not a readable nested-views file with one column per workspace label ({e}); "
+                         f"re-run the stage that wrote it") from e
+    held_out = table.column(HELD_OUT_COLUMN).to_numpy()
+    expected = np.repeat(np.arange(n_folds), n_rows)
+    if len(held_out) != len(expected) or not np.array_equal(held_out, expected):
+        raise StoreError(f"{path} does not hold {n_folds} blocks of {n_rows} rows (one per workspace fold); "
+                         f"the folds changed since its stage ran: re-run it")
+    values = np.stack([table.column(label).to_numpy() for label in labels], axis=-1)
+    return values.reshape(n_folds, n_rows, len(labels)).astype(np.float32, copy=False)

@@ -10,8 +10,13 @@ registry as ``fit-l2``) is fitted with nested CV on the workspace folds
 - ``inputs``: each input's column for that label, or
 - ``inputs+labels``: every label's column of every input.
 
+The fit that predicts fold ``k`` trains on the inputs' *views* of fold ``k``
+(their ``nested.parquet``: predictions made without fold ``k``'s labels at
+every layer below), so each layer's OOF stays honest all the way up.
+
 The folder published (one atomic rename, :mod:`stacker.publish`) holds the
-stage contract: ``oof.parquet`` / ``test.parquet``, ``config.json`` (the
+stage contract: ``oof.parquet`` / ``test.parquet``, ``nested.parquet`` (this
+stack's own views, for the layer above), ``config.json`` (the
 resolved config, the learner's parameters, ``inputs`` and the SHA-256 of every
 file read) and ``scores.json`` (out-of-fold F-beta, greedy and smooth
 thresholds with fold standard errors, of the stack and of each input). The
@@ -26,22 +31,23 @@ from pathlib import Path
 import numpy as np
 
 from stacker import progress
-from stacker.config import STAGE_OOF_FILE, STAGE_TEST_FILE, StackConfig
+from stacker.config import STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE, StackConfig
 from stacker.data.metric import MetricSpec
-from stacker.data.stages import check_folder_name, read_inputs, resolve_sources, stage_layer
+from stacker.data.stages import (
+    check_folder_name, missing_views_note, read_inputs, read_views, resolve_sources, stage_layer,
+)
 from stacker.exceptions import ValidationError
-from stacker.level2.features import LabelFeatures, StaticFeatures
 from stacker.level2.learners import create_learner
 from stacker.level2.nested import nested_cv
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
-from stacker.oof.matrix import write_matrix
+from stacker.oof.matrix import write_matrix, write_views
+from stacker.stack.features import STACK_FEATURES, StackFeatures
 from stacker.publish import file_sha256, publishing, write_json
 
-STACK_FEATURES = ("inputs", "inputs+labels")
 HONESTY = (
-    "each input's OOF is that stage's own honest OOF; this layer's fits are nested on the same folds (fold k is "
-    "predicted by a fit on the other folds); thresholds are fitted on K-1 folds and scored on the held-out fold "
-    "(the inputs' fits for the other folds did see fold k's labels, as in any stack on OOF predictions)"
+    "the fit that predicts fold k trained on each input's predictions made without fold k's labels at any layer "
+    "(the inputs' nested views); test rows average the K fits; thresholds are fitted on K-1 folds and scored on "
+    "the held-out fold"
 )
 
 
@@ -88,9 +94,11 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     output = f"level{layer}/{name}"  # above every input, so a stack never feeds itself
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
-    features = stack_features(oof, test, sources, workspace.labels, config.features)
+        views, missing = read_views(workspace, sources, oof)
+    features = StackFeatures(oof, views, test, sources, workspace.labels, config.features)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
-    result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed)
+    make_views = config.nested_outputs and workspace.n_folds >= 3
+    result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed, views=make_views)
     stacked_oof = result.oof.astype(np.float32)  # as written: the score of exactly what 'submit' reads
     with progress.status("scoring the stack and its inputs out of fold"):
         scores = {output: score_matrix(workspace.y, stacked_oof, folds, metric)}
@@ -102,14 +110,16 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     with publishing(output_dir) as staging:
         write_matrix(staging / STAGE_OOF_FILE, stacked_oof, workspace.labels)
         write_matrix(staging / STAGE_TEST_FILE, result.test, workspace.labels)
+        if make_views:
+            write_views(staging / STAGE_NESTED_FILE, result.views, workspace.labels)
         write_json(staging / "config.json", {
             "config": asdict(config), "params": learner.get_params(), "inputs": sources, "input_files": input_files,
             "layer": layer, "metric": metric.name, "n_folds": workspace.n_folds,
-            "features": {label: features.fold(j, None).names for j, label in enumerate(workspace.labels)},
-            "honesty": HONESTY,
+            "features": {label: features.names(j) for j, label in enumerate(workspace.labels)},
+            "inputs_without_views": missing, "honesty": HONESTY + missing_views_note(missing),
         })
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
-                                              "pipelines": scores, "optimism": optimism, "honesty": HONESTY})
+                                              "pipelines": scores, "optimism": optimism, "honesty": HONESTY + missing_views_note(missing)})
     return StackResult(output_dir, sources, layer, list(workspace.labels), metric, learner.get_params(), scores)
 
 
@@ -122,26 +132,3 @@ def check_stack_config(config: StackConfig):
         raise ValidationError(f"sources must be a sequence of stage folders, not one string; found "
                               f"{config.sources!r} (use ({config.sources!r},) or split on commas)")
     return create_learner(config.learner, **config.params)
-
-
-def stack_features(oof: np.ndarray, test: np.ndarray, sources: list[str], labels: list[str],
-                   kind: str) -> StaticFeatures:
-    """Per label, the design matrices of ``kind`` from the inputs' matrices.
-
-    Parameters
-    ----------
-    oof : ndarray of shape (n_sources, n_train, n_labels)
-    test : ndarray of shape (n_sources, n_test, n_labels)
-    kind : ``inputs`` (each input's column for the label) or ``inputs+labels`` (every column of every input)
-    """
-    per_label = []
-    for j, label in enumerate(labels):
-        columns = [(i, j) for i in range(len(sources))]
-        if kind == "inputs+labels":
-            columns += [(i, l) for i in range(len(sources)) for l in range(len(labels)) if l != j]
-        per_label.append(LabelFeatures(
-            names=[f"{sources[i]}:{labels[l]}" for i, l in columns],
-            train=np.stack([oof[i, :, l] for i, l in columns], axis=1),
-            test=np.stack([test[i, :, l] for i, l in columns], axis=1),
-        ))
-    return StaticFeatures(per_label)

@@ -91,6 +91,25 @@ def test_oof_rows_of_each_fold_use_the_weights_chosen_without_it(make_stages):
             np.testing.assert_array_equal(fit.oof[~inside, j], subset_mean(oof[:, ~inside, j], fold.models))
 
 
+def test_with_views_each_folds_weights_are_chosen_on_the_inputs_views_of_that_fold(make_stages):
+    ws = make_stages()
+    oof = np.stack([stage_matrix(ws, s) for s in ("level2/a", "level2/b", "level2/c")])
+    rng = np.random.default_rng(0)
+    views = np.repeat(oof[:, None], ws.n_folds, axis=1)
+    for k in range(ws.n_folds):  # other rows of each view differ from the OOF; fold k's own rows are its OOF
+        views[:, k, ws.folds != k] = rng.random(views[:, k, ws.folds != k].shape, dtype=np.float32)
+    objective = create_objective("fbeta", beta=ws.metric.beta)
+    fit = blend_matrices(oof, oof[:, :5], ws.y, ws.folds, objective, per_label=2, replacement=True, views=views)
+    for j, choice in enumerate(fit.labels):
+        for fold in choice.folds:
+            inside = ws.folds != fold.fold
+            P = views[:, fold.fold, :, j]
+            again = GreedySelector(objective, per_label=2, replacement=True).fit(P[:, inside], ws.y[inside, j])
+            assert tuple(again.selected_) == fold.models
+            np.testing.assert_array_equal(fit.views[fold.fold, :, j], subset_mean(P, fold.models))
+            np.testing.assert_array_equal(fit.oof[~inside, j], subset_mean(oof[:, ~inside, j], fold.models))
+
+
 # --- the stage ---
 
 def test_stage_files_and_reported_score_equals_rescoring_its_oof(make_stages):
@@ -98,7 +117,7 @@ def test_stage_files_and_reported_score_equals_rescoring_its_oof(make_stages):
     result = run_blend(ws, BlendConfig(sources=("level2/*", "level1"), per_label=4))
     folder = ws.root / "blend"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "blend.json", "config.json", "oof.parquet", "scores.json", "test.parquet"]
+        "blend.json", "config.json", "nested.parquet", "oof.parquet", "scores.json", "test.parquet"]
     assert result.sources == ["level2/a", "level2/b", "level2/c", "level1"]
     config = json.loads((folder / "config.json").read_text())
     assert config["config"] == {"sources": ["level2/*", "level1"], "per_label": 4, "replacement": True}

@@ -56,6 +56,44 @@ def test_no_fit_ever_trains_on_the_fold_it_predicts():
             np.testing.assert_array_equal(rows, np.flatnonzero(folds != k))  # exactly the other folds
 
 
+def test_each_view_fit_trains_without_both_its_outer_and_its_inner_fold():
+    rng = np.random.default_rng(1)
+    n, n_labels, n_folds = 120, 2, 4
+    folds = rng.permutation(np.arange(n) % n_folds)
+    Y = rng.integers(0, 2, (n, n_labels))
+    X = np.column_stack([np.arange(n), rng.random(n)]).astype(np.float32)
+    features = [LabelFeatures(["row", "noise"], X, X[:5] + 1000) for _ in range(n_labels)]
+    SPY_LOG.clear()
+    result = nested_cv(features, Y, folds, SpyLearner(), n_jobs=1, seed=5, views=True)
+    assert result.views.shape == (n_folds, n, n_labels)
+    np.testing.assert_array_equal(result.views, 0.0)  # no row of any view was in the fit that predicted it
+    trained = sorted(tuple(rows) for _, rows in SPY_LOG[n_labels * n_folds:])
+    expected = sorted(tuple(np.flatnonzero((folds != k) & (folds != i))) for _ in range(n_labels)
+                      for k in range(n_folds) for i in range(n_folds) if i != k)
+    assert trained == expected  # K (K - 1) view fits per label, each without exactly two folds
+    with pytest.raises(ValidationError, match="at least 3 folds"):
+        nested_cv(features, Y, folds % 2, SpyLearner(), views=True)
+
+
+def test_views_equal_refits_without_two_folds_and_their_own_fold_is_the_oof():
+    level1, Y, folds = informative(n=120)
+    features = FoldFeatures(level1, "all-labels")
+    learner = create_learner("logistic")
+    result = nested_cv(features, Y, folds, learner, seed=2, views=True)
+    plain = nested_cv(features, Y, folds, learner, seed=2)
+    np.testing.assert_array_equal(result.oof, plain.oof)  # views change nothing else
+    np.testing.assert_array_equal(result.test, plain.test)
+    j, k, i = 1, 3, 0
+    f = features.fold(j, k)  # fold k's features (its selection), as fold k's fit used
+    train = (folds != k) & (folds != i)
+    refit = create_learner("logistic").fit(f.train[train], Y[train, j]).predict_proba(f.train[folds == i])
+    np.testing.assert_allclose(result.views[k, folds == i, j], refit)
+    for k in range(5):
+        np.testing.assert_array_equal(result.views[k, folds == k], result.oof[folds == k])
+    two = nested_cv(features, Y, folds, learner, seed=2, views=True, n_jobs=2)
+    np.testing.assert_array_equal(two.views, result.views)
+
+
 @pytest.mark.parametrize("name", list_learners())
 def test_noise_labels_stay_at_chance_level(name):
     rng = np.random.default_rng(1)

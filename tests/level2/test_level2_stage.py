@@ -25,7 +25,7 @@ def test_fit_level2_writes_predictions_config_and_scores(make_level1):
     assert np.all((oof >= 0) & (oof <= 1)) and np.isfinite(test).all()
     saved = json.loads((out / "config.json").read_text())
     assert saved["config"] == {"learner": "logistic", "features": "all-labels", "params": {"C": 0.5}, "jobs": 1, "seed": 2,
-                             "group": None}
+                             "group": None, "nested_outputs": True}
     assert saved["params"]["C"] == 0.5 and saved["params"]["max_iter"] == 500  # resolved, defaults included
     assert saved["features"]["label_0"] == ["level1:label_0", "level1:label_1", "level1:label_2", "c2:label_0",
                                             "c3:label_0"]

@@ -11,14 +11,16 @@ import pytest
 import stacker
 from stacker.__main__ import main
 from stacker.config import BlendConfig, L2Config, SelectConfig, StackConfig
-from stacker.data.stages import STORE_NODE, stage_folders, stage_inputs, stage_layer, upstream_stages
+from stacker.data.stages import (
+    STORE_NODE, read_views, stage_folders, stage_inputs, stage_layer, upstream_stages,
+)
 from stacker.exceptions import StoreError, ValidationError
 from stacker.level1.stage import run_grouped_selection, run_selection
 from stacker.level2.stage import fit_level2, fit_level2_groups
 from stacker.level2.summary import score_matrix
 from stacker.oof import collect_runs
-from stacker.oof.matrix import read_matrix
-from stacker.stack import run_stack, stack_features
+from stacker.oof.matrix import read_matrix, read_views as read_views_file
+from stacker.stack import StackFeatures, run_stack
 from stacker.blend import run_blend
 
 from conftest import write_run, write_workspace
@@ -107,27 +109,64 @@ def test_the_stage_graph_has_every_layer_and_edge(layered):
                                                         "level2/logistic@seg", "level1/orig", "level1/seg"]
 
 
-def test_a_stack_is_level2_nested_cv_on_its_inputs_columns(layered):
+def test_a_stack_is_level2_nested_cv_on_its_inputs_views(layered):
     ws = layered
     sources = ["level2/logistic@orig", "level2/logistic@seg"]
     oof = np.stack([read_matrix(ws.root / s / "oof.parquet", ws.labels) for s in sources])
     test = np.stack([read_matrix(ws.root / s / "test.parquet", ws.labels) for s in sources])
-    features = stack_features(oof, test, sources, ws.labels, "inputs")
-    np.testing.assert_array_equal(features.fold(1, 0).train, oof[:, :, 1].T)
+    views, missing = read_views(ws, sources, oof)
+    assert missing == [] and views.shape == (2, ws.n_folds, len(ws.train_ids), 3)
+    features = StackFeatures(oof, views, test, sources, ws.labels, "inputs")
+    np.testing.assert_array_equal(features.fold(1, 0).train, views[:, 0, :, 1].T)  # fold 0's fit: the views of 0
+    np.testing.assert_array_equal(features.fold(1, None).train, oof[:, :, 1].T)
     assert features.fold(1, 0).names == ["level2/logistic@orig:label_1", "level2/logistic@seg:label_1"]
-    wide = stack_features(oof, test, sources, ws.labels, "inputs+labels").fold(0, 0)
+    wide = StackFeatures(oof, views, test, sources, ws.labels, "inputs+labels").fold(0, 0)
     assert wide.train.shape == (len(ws.train_ids), 6) and wide.names[:2] == features.fold(0, 0).names
     from stacker.level2.learners import create_learner
     from stacker.level2.nested import nested_cv
 
-    expected = nested_cv(features, ws.y, ws.folds, create_learner("logistic"), seed=0)
+    expected = nested_cv(features, ws.y, ws.folds, create_learner("logistic"), seed=0, views=True)
     written = read_matrix(ws.root / "level3/logistic/oof.parquet", ws.labels)
     np.testing.assert_allclose(written, expected.oof.astype(np.float32))
+    np.testing.assert_allclose(read_views_file(ws.root / "level3/logistic/nested.parquet", ws.labels, ws.n_folds,
+                                               len(ws.train_ids)), expected.views.astype(np.float32))
     config = json.loads((ws.root / "level3/logistic/config.json").read_text())
     assert config["inputs"] == sources and config["layer"] == 3 and set(config["input_files"]) == set(sources)
     scores = json.loads((ws.root / "level3/logistic/scores.json").read_text())
     rescored = score_matrix(ws.y, written, ws.folds, ws.metric)["greedy"]["out_of_fold"]
     assert scores["pipelines"]["level3/logistic"]["greedy"]["out_of_fold"] == pytest.approx(rescored)
+
+
+def test_every_stage_writes_views_whose_own_fold_is_its_oof(layered):
+    ws = layered
+    selection = json.loads((ws.root / "level1/orig/selection.json").read_text())
+    store = ws.level1_store("orig")
+    candidates = dict(zip(store.names(), store.load(store.names())[0]))
+    for stage in stage_folders(ws.root):
+        views = read_views_file(ws.root / stage / "nested.parquet", ws.labels, ws.n_folds, len(ws.train_ids))
+        oof = read_matrix(ws.root / stage / "oof.parquet", ws.labels)
+        for k in range(ws.n_folds):
+            np.testing.assert_array_equal(views[k][ws.folds == k], oof[ws.folds == k], err_msg=stage)
+    views = read_views_file(ws.root / "level1/orig/nested.parquet", ws.labels, ws.n_folds, len(ws.train_ids))
+    for j, label in enumerate(ws.labels):  # level 1's view of fold k: the selection made without k, on every row
+        for entry in selection["nested"]["per_label"][label]["folds"]:
+            expected = np.mean([candidates[m][:, j] for m in entry["models"]], axis=0)
+            np.testing.assert_allclose(views[entry["fold"], :, j], expected, rtol=1e-6)
+
+
+def test_a_stack_on_an_input_without_views_says_so_and_stale_views_are_refused(layered, tmp_path, capsys):
+    ws = stacker.Workspace.load(shutil.copytree(layered.root, tmp_path / "ws"))
+    fit_level2_groups(ws, L2Config(learner="ridge", group="variant", nested_outputs=False))
+    assert not (ws.root / "level2/ridge@orig/nested.parquet").exists()
+    run_stack(ws, StackConfig(sources=("level2/ridge@orig", "level2/logistic@seg"), name="mixed"))
+    config = json.loads((ws.root / "level3/mixed/config.json").read_text())
+    assert config["inputs_without_views"] == ["level2/ridge@orig"]
+    assert "except that level2/ridge@orig had no nested views" in config["honesty"]
+    shutil.copy(ws.root / "level2/logistic@orig/nested.parquet", ws.root / "level2/logistic@seg/nested.parquet")
+    assert main(["stack", "--from", "level2/logistic@*", "-w", str(ws.root)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "level2/logistic@seg/nested.parquet does not match level2/logistic@seg/oof.parquet" in err
+    assert "\n" not in err
 
 
 def test_stacks_of_stacks_and_errors(layered, capsys):
@@ -184,6 +223,46 @@ def test_noise_stays_at_chance_through_three_layers(tmp_path):
         assert greedy["out_of_fold"] <= chance + 2 * greedy["standard_error"] + 0.005, (stage, greedy, chance)
 
 
+def chain_oof(Y, folds, level0, views: bool) -> dict:
+    """Level 2 (logistic on every level-0 column) -> level 3 (logistic) and a blend of both, on arrays."""
+    from stacker.level1.objectives import create_objective
+    from stacker.level2.features import LabelFeatures
+    from stacker.level2.learners import create_learner
+    from stacker.level2.nested import nested_cv
+    from stacker.blend.weights import blend_matrices
+
+    n_labels = Y.shape[1]
+    level2 = nested_cv([LabelFeatures([], level0[:, :, j].T, level0[:, :5, j].T) for j in range(n_labels)], Y, folds,
+                       create_learner("logistic"), views=views)
+    oof2, test2 = level2.oof[None].astype(np.float32), level2.test[None].astype(np.float32)
+    views2 = level2.views[None].astype(np.float32) if views else None
+    level3 = nested_cv(StackFeatures(oof2, views2, test2, ["l2"], [f"y{j}" for j in range(n_labels)], "inputs+labels"),
+                       Y, folds, create_learner("logistic"), views=views)
+    oof = np.stack([oof2[0], level3.oof.astype(np.float32)])
+    stacked_views = np.stack([views2[0], level3.views.astype(np.float32)]) if views else None
+    blend = blend_matrices(oof, oof[:, :5], Y, folds, create_objective("fbeta", beta=2.0), per_label=3,
+                           replacement=True, views=stacked_views)
+    return {"level 2": level2.oof, "level 3": level3.oof, "blend": blend.oof}
+
+
+def test_no_folds_labels_reach_that_folds_oof_through_any_layer():
+    """Change only fold 0's labels: with nested views no layer's OOF of fold 0 moves; fed plain OOF, level 3's does."""
+    rng = np.random.default_rng(0)
+    n, n_models, n_labels = 160, 4, 2
+    folds = rng.permutation(np.arange(n) % 4)
+    Y = rng.integers(0, 2, (n, n_labels))
+    level0 = np.clip(0.3 * Y[None] + rng.random((n_models, n, n_labels)) * 0.7, 0, 1).astype(np.float32)
+    other = Y.copy()
+    other[folds == 0] = 1 - other[folds == 0]
+    for views in (True, False):
+        before, after = chain_oof(Y, folds, level0, views), chain_oof(other, folds, level0, views)
+        moved = {layer: not np.array_equal(before[layer][folds == 0], after[layer][folds == 0]) for layer in before}
+        if views:
+            assert moved == {"level 2": False, "level 3": False, "blend": False}
+        else:  # the level-2 fits behind folds 1-3's OOF trained on fold 0's labels, and level 3 learns from them
+            assert moved["level 3"] and not moved["level 2"]
+
+
 def complementary_task(root, seed):
     """Two variants that see different labels well: orig sees label 0, seg sees label 2, both see label 1 weakly."""
     n_train, n_test = 300, 20
@@ -216,12 +295,18 @@ def test_stacking_the_variants_apart_then_combining_beats_each_variant_alone(tmp
     run_selection(ws, SelectConfig(bag="none"))
     together = fit_level2(ws, L2Config(learner="logistic")).scores["level-2"]["greedy"]
     layer3 = stacked.scores[stacked.source]["greedy"]
-    best_variant = max(stacked.scores[s]["greedy"]["out_of_fold"] for s in stacked.sources)
-    folds_scores = np.array(layer3["fold_scores"]) - np.array(together["fold_scores"])
-    print(f"level 3 on the per-variant stacks {layer3['out_of_fold']:.4f} vs best variant alone {best_variant:.4f}; "
-          f"vs one level 2 on both variants {together['out_of_fold']:.4f} (margin {folds_scores.mean():+.4f} "
-          f"± {folds_scores.std(ddof=1) / np.sqrt(len(folds_scores)):.4f} over folds)")
-    assert layer3["out_of_fold"] > best_variant + 2 * layer3["standard_error"]
+    best = max(stacked.sources, key=lambda s: stacked.scores[s]["greedy"]["out_of_fold"])
+    over_best, over_together = (paired_margin(layer3, stacked.scores[best]["greedy"]), paired_margin(layer3, together))
+    print(f"level 3 on the per-variant stacks {layer3['out_of_fold']:.4f}: over the better variant alone ({best}) "
+          f"{over_best[0]:+.4f} ± {over_best[1]:.4f}, over one level 2 on both variants {over_together[0]:+.4f} "
+          f"± {over_together[1]:.4f} (paired over folds)")
+    assert over_best[0] > 2 * over_best[1]
+
+
+def paired_margin(a: dict, b: dict) -> tuple[float, float]:
+    """Mean and standard error over folds of score ``a`` minus score ``b`` (``score_matrix`` entries)."""
+    differences = np.array(a["fold_scores"]) - np.array(b["fold_scores"])
+    return float(differences.mean()), float(differences.std(ddof=1) / np.sqrt(len(differences)))
 
 
 def test_notebook_layers_write_what_the_cli_writes(layered, tmp_path):
