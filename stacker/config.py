@@ -246,7 +246,9 @@ class StackConfig:
     ``params``: as ``fit-l2``. The output is ``level<N>/<name>``, N one above
     the highest input layer, ``name`` the learner's by default. ``jobs`` and
     ``seed``: as ``fit-l2`` (results do not depend on ``jobs``). ``nested_outputs``: as ``fit-l2``
-    (this stack's views, for a layer above).
+    (this stack's views, for a layer above). ``scaling``: ``fold`` standardises each input's log-odds
+    within every fold and within the test rows before the fit (labels unused; the inputs' fits differ in
+    calibration from fold to fold), ``none`` feeds them as they are.
     """
 
     sources: tuple[str, ...] = ()
@@ -257,6 +259,7 @@ class StackConfig:
     jobs: int = 1
     seed: int = 0
     nested_outputs: bool = True
+    scaling: str = "fold"
 
 # --- thresholds / submission ---
 

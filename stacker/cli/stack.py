@@ -11,12 +11,14 @@ import typer
 from stacker.cli._console import JsonOption, NestedOutputsOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import StackConfig
 from stacker.level2.learners import list_learners
-from stacker.stack.stage import STACK_FEATURES
+from stacker.stack.features import STACK_FEATURES
+from stacker.stack.scaling import SCALINGS
 
 COMMAND = "stack"
 _DEFAULT = StackConfig()
 LearnerName = Enum("LearnerName", {name: name for name in list_learners()}, type=str)
 FeatureSet = Enum("FeatureSet", {name: name for name in STACK_FEATURES}, type=str)
+Scaling = Enum("Scaling", {name: name for name in SCALINGS}, type=str)
 
 
 def run(
@@ -27,6 +29,10 @@ def run(
     features: Annotated[FeatureSet, typer.Option(
         help="inputs: each input's column for the label; inputs+labels: every label's column of every input.")] = (
         FeatureSet(_DEFAULT.features)),
+    scaling: Annotated[Scaling, typer.Option(
+        help="fold: standardise each input's log-odds within every fold and the test rows (no labels used), "
+        "so fits that differ in calibration from fold to fold do not mislead this layer; none: as they are.")] = (
+        Scaling(_DEFAULT.scaling)),
     param: Annotated[Optional[list[str]], typer.Option(
         "--param", help="Learner parameter KEY=VALUE (repeatable).")] = None,
     name: Annotated[Optional[str], typer.Option(
@@ -46,7 +52,7 @@ def run(
     names = tuple(s.strip() for s in sources.split(",")) if sources is not None else ()
     config = StackConfig(sources=names, learner=learner.value, features=features.value,
                          params=parse_params(learner.value, param or []), name=name, jobs=jobs, seed=seed,
-                         nested_outputs=nested_outputs)
+                         nested_outputs=nested_outputs, scaling=scaling.value)
     result = run_stack(ws, config)
     if json_output:
         print_json({"output": result.source, "layer": result.layer, "inputs": result.sources,

@@ -6,11 +6,13 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import stacker
 from stacker.__main__ import main
 from stacker.config import BlendConfig, L2Config, SelectConfig, StackConfig
+from stacker.data import Workspace, make_folds, write_folds
 from stacker.data.stages import (
     STORE_NODE, read_views, stage_folders, stage_inputs, stage_layer, upstream_stages,
 )
@@ -21,9 +23,10 @@ from stacker.level2.summary import score_matrix
 from stacker.oof import collect_runs
 from stacker.oof.matrix import read_matrix, read_views as read_views_file
 from stacker.stack import StackFeatures, run_stack
+from stacker.stack.scaling import scale_inputs
 from stacker.blend import run_blend
 
-from conftest import write_run, write_workspace
+from conftest import ID, write_run, write_workspace
 
 VARIANTS = ("orig", "seg")
 
@@ -125,7 +128,8 @@ def test_a_stack_is_level2_nested_cv_on_its_inputs_views(layered):
     from stacker.level2.learners import create_learner
     from stacker.level2.nested import nested_cv
 
-    expected = nested_cv(features, ws.y, ws.folds, create_learner("logistic"), seed=0, views=True)
+    scaled = StackFeatures(*scale_inputs(oof, views, test, ws.folds), sources, ws.labels, "inputs")  # the default
+    expected = nested_cv(scaled, ws.y, ws.folds, create_learner("logistic"), seed=0, views=True)
     written = read_matrix(ws.root / "level3/logistic/oof.parquet", ws.labels)
     np.testing.assert_allclose(written, expected.oof.astype(np.float32))
     np.testing.assert_allclose(read_views_file(ws.root / "level3/logistic/nested.parquet", ws.labels, ws.n_folds,
@@ -263,44 +267,72 @@ def test_no_folds_labels_reach_that_folds_oof_through_any_layer():
             assert moved["level 3"] and not moved["level 2"]
 
 
-def complementary_task(root, seed):
-    """Two variants that see different labels well: orig sees label 0, seg sees label 2, both see label 1 weakly."""
-    n_train, n_test = 300, 20
-    ws = write_workspace(root, n_train=n_train, n_test=n_test, n_labels=3, k=4, seed=seed)
+def contrast_task(root, seed, *, n_train=400, n_test=20, n_weak=24, weak=0.33, strong=(1.2, 0.2), bias=4.0,
+                  jitter=0.45, prevalence=(0.5, 0.4, 0.3, 0.2), k=5):
+    """Two variants whose signal needs opposite regularisation; conditionally independent given the labels.
+
+    ``orig``: ``n_weak`` weak runs with independent errors; only their (heavily shrunk, near-equal) average is
+    worth much. ``seg``: two runs that share a large label-free bias (std ``bias``, e.g. one artefact of the
+    segmented crops that every seg run reacts to) and see the labels at different strengths; their signal is
+    in the contrast ``seg0 - seg1``, which cancels the bias and which only a weakly regularised fit can form.
+    Labels are moderately common so that F2-samples responds to both.
+    """
     rng = np.random.default_rng(seed)
-    y = np.vstack([ws.y, rng.integers(0, 2, (n_test, 3))]).astype(float)
-    for variant, strength in (("orig", np.array([1.4, 0.6, 0.0])), ("seg", np.array([0.0, 0.6, 1.4]))):
-        shared = rng.normal(0.0, 1.0, y.shape)  # a variant's runs share its errors
-        for i in range(4):
-            logits = strength * (2 * y - 1) + 0.8 * shared + rng.normal(0.0, 0.7, y.shape)
-            p = 1.0 / (1.0 + np.exp(-logits))
-            stacker.write_run(ws.root / "runs" / f"{variant}{i}", oof=p[:n_train], test=p[n_train:],
-                              arch=f"{variant}{i}", variant=variant)
+    labels = [f"label_{j}" for j in range(len(prevalence))]
+    y_train = (rng.random((n_train, len(labels))) < np.asarray(prevalence)).astype(np.uint8)
+    y_train[0] = 1
+    root.mkdir(parents=True, exist_ok=True)
+    tags = [" ".join(label for label, on in zip(labels, row) if on) for row in y_train]
+    pd.DataFrame({ID: [f"train_{i}" for i in range(n_train)], "tags": tags}).to_csv(root / "train.csv", index=False)
+    pd.DataFrame({ID: [f"test_{i}" for i in range(n_test)], "tags": labels[0]}).to_csv(
+        root / "sample_submission.csv", index=False)
+    ws = Workspace.init(root, train=root / "train.csv", test=root / "sample_submission.csv", id_column=ID)
+    write_folds(ws.folds_path, ws.train_ids, make_folds(ws.y, k=k, seed=seed), id_column=ID)
+    ws = Workspace.load(root)
+    y = np.vstack([ws.y, rng.integers(0, 2, (n_test, len(labels)))]).astype(float)
+    sign = 2.0 * y - 1.0
+
+    def write(name, variant, logits):
+        p = 1.0 / (1.0 + np.exp(-logits))
+        stacker.write_run(ws.root / "runs" / name, oof=p[:n_train], test=p[n_train:], arch=name, variant=variant)
+
+    for i in range(n_weak):
+        write(f"orig{i}", "orig", weak * sign + rng.normal(0.0, 1.0, y.shape))
+    shared = rng.normal(0.0, bias, y.shape)
+    for i, strength in enumerate(strong):
+        write(f"seg{i}", "seg", strength * sign + shared + rng.normal(0.0, jitter, y.shape))
     assert collect_runs(ws, ws.root / "runs").ok
     return ws
 
 
-def test_stacking_the_variants_apart_then_combining_beats_each_variant_alone(tmp_path):
-    """The layer above the per-variant stacks earns its place: it beats the better variant's stack out of fold.
+def test_stacking_the_variants_apart_then_combining_beats_stacking_them_together(tmp_path):
+    """Level 3 re-weights each variant's honest stack: a per-variant shrinkage that one level 2 cannot learn.
 
-    The margin over one level 2 on both variants together is printed, not asserted: on data like this the two
-    are within the noise of each other, and ``stacker stages`` is what tells them apart on a real task.
+    Same learner (logistic, C by inner CV) and feature set (all-models) on both paths. The seg signal lies in
+    the contrast seg0 - seg1, a low-variance direction of two runs that correlate through their shared bias;
+    the single L2 penalty of the together fit (one C for 26 columns) shrinks that direction most and unevenly,
+    so part of the bias leaks into its prediction and the seg evidence is under-weighted against the 24 orig
+    runs. Apart, each level 2 only has to get the direction within its variant right; the level-3 logistic
+    (two columns) sets each variant's weight from their out-of-fold predictions. Without the shared bias the
+    margin is zero (checked: +0.003, +0.001, -0.000 on seeds 0-2).
     """
-    ws = complementary_task(tmp_path / "ws", seed=3)
-    run_grouped_selection(ws, SelectConfig(bag="none", group="variant"))
-    per_variant = fit_level2_groups(ws, L2Config(learner="logistic", group="variant"))
+    ws = contrast_task(tmp_path / "ws", seed=0)
+    run_grouped_selection(ws, SelectConfig(method="greedy", bag="none", group="variant"))
+    per_variant = fit_level2_groups(ws, L2Config(learner="logistic", features="all-models", group="variant"))
     sources = tuple(f"level2/{r.output_dir.name}" for r in per_variant)
     assert sources == ("level2/logistic@orig", "level2/logistic@seg")
     stacked = run_stack(ws, StackConfig(sources=sources, learner="logistic"))
-    run_selection(ws, SelectConfig(bag="none"))
-    together = fit_level2(ws, L2Config(learner="logistic")).scores["level-2"]["greedy"]
-    layer3 = stacked.scores[stacked.source]["greedy"]
+    run_selection(ws, SelectConfig(method="greedy", bag="none"))
+    together = fit_level2(ws, L2Config(learner="logistic", features="all-models")).scores["level-2"]["greedy"]
+    apart = stacked.scores[stacked.source]["greedy"]
     best = max(stacked.sources, key=lambda s: stacked.scores[s]["greedy"]["out_of_fold"])
-    over_best, over_together = (paired_margin(layer3, stacked.scores[best]["greedy"]), paired_margin(layer3, together))
-    print(f"level 3 on the per-variant stacks {layer3['out_of_fold']:.4f}: over the better variant alone ({best}) "
-          f"{over_best[0]:+.4f} ± {over_best[1]:.4f}, over one level 2 on both variants {over_together[0]:+.4f} "
-          f"± {over_together[1]:.4f} (paired over folds)")
-    assert over_best[0] > 2 * over_best[1]
+    over_together, over_best = paired_margin(apart, together), paired_margin(apart, stacked.scores[best]["greedy"])
+    print(f"apart then combined {apart['out_of_fold']:.4f}, together {together['out_of_fold']:.4f}, best variant "
+          f"alone ({best}) {stacked.scores[best]['greedy']['out_of_fold']:.4f}; margin over together "
+          f"{over_together[0]:+.4f} ± {over_together[1]:.4f}, over the best variant {over_best[0]:+.4f} ± "
+          f"{over_best[1]:.4f} (paired over folds)")
+    assert over_together[0] > 2 * over_together[1]  # the complementary signal is used better apart than together
+    assert over_best[0] > 2 * over_best[1]  # and both variants carry it
 
 
 def paired_margin(a: dict, b: dict) -> tuple[float, float]:
