@@ -228,11 +228,15 @@ class BlendConfig:
     again (its weight is its count over the additions). The objective is
     F-beta at the exact best threshold (beta from the workspace metric); the
     weights behind fold ``k``'s OOF rows are chosen without fold ``k``.
+    ``scaling``: ``fold`` standardises each input's log-odds within every fold and within the test
+    rows first (as ``stack``; labels unused), so the blend averages inputs on one scale in every
+    fold; ``none`` averages the inputs' probabilities as they are (a blend of one input is then that input).
     """
 
     sources: tuple[str, ...] = ()
     per_label: int = 4
     replacement: bool = True
+    scaling: str = "fold"
 
 
 @dataclass(frozen=True)

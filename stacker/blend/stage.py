@@ -1,7 +1,9 @@
 """The ``blend`` stage: stage outputs in, a per-label Caruana blend out, published as ``blend/``.
 
 Reads the OOF and test matrices of the ``--from`` stages
-(:mod:`stacker.data.stages`), blends them per label with F-beta at the exact
+(:mod:`stacker.data.stages`), standardises each input's log-odds within every
+fold and the test rows (``scaling="fold"``, the default;
+:mod:`stacker.stack.scaling`), blends them per label with F-beta at the exact
 best threshold as the objective (:mod:`~stacker.blend.weights`), and publishes
 in one atomic rename (:mod:`stacker.publish`) a folder holding
 
@@ -34,6 +36,7 @@ from stacker.level1.additions import subset_mean
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix, write_views
 from stacker.publish import file_sha256, publishing, write_json
+from stacker.stack.scaling import apply_scaling, check_scaling
 
 BLEND_FILE = "blend.json"
 HONESTY = (
@@ -78,11 +81,12 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
         views, missing = read_views(workspace, sources, oof)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
     objective = create_objective("fbeta", beta=metric.beta)
-    fit = blend_matrices(oof, test, workspace.y, folds, objective, per_label=config.per_label,
-                         replacement=config.replacement, views=views)
+    scaled_oof, scaled_views, scaled_test = apply_scaling(config.scaling, oof, views, test, folds)
+    fit = blend_matrices(scaled_oof, scaled_test, workspace.y, folds, objective, per_label=config.per_label,
+                         replacement=config.replacement, views=scaled_views)
     with progress.status("scoring the blend and its inputs out of fold"):
         scores = {"blend": score_matrix(workspace.y, fit.oof, folds, metric)}
-        in_sample = np.stack([subset_mean(oof[:, :, j], choice.selector.selected_)
+        in_sample = np.stack([subset_mean(scaled_oof[:, :, j], choice.selector.selected_)
                               for j, choice in enumerate(fit.labels)], axis=1)
         optimism = layer_optimism(workspace.y, in_sample, scores["blend"], folds, metric, "blend weights")
         scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
@@ -113,6 +117,7 @@ def check_blend_config(config: BlendConfig) -> None:
         raise ValidationError(f"--per-label must be an integer >= 1; found {per_label!r}")
     if not isinstance(config.replacement, bool):
         raise ValidationError(f"replacement must be True or False; found {config.replacement!r}")
+    check_scaling(config.scaling)
     if isinstance(config.sources, str):
         raise ValidationError(f"sources must be a sequence of stage folders, not one string; found "
                               f"{config.sources!r} (use ({config.sources!r},) or split on commas)")

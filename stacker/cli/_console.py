@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, Sequence
 
@@ -11,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
+
+from stacker.stack.scaling import SCALINGS
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -20,6 +23,10 @@ WorkspaceOption = Annotated[
     typer.Option("-w", "--workspace", help="Workspace folder (holds stacker.toml).", show_default="."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
+Scaling = Enum("Scaling", {name: name for name in SCALINGS}, type=str)
+ScalingOption = Annotated[Scaling, typer.Option(
+    "--scaling", help="fold: standardise each input's log-odds within every fold and within the test rows (no labels used), "
+    "so fits that differ in calibration from fold to fold are combined on one scale; none: as they are.")]
 NestedOutputsOption = Annotated[bool, typer.Option(
     "--nested-outputs/--no-nested-outputs",
     help="Also write nested.parquet (each fold's predictions made without that fold: K-1 more, smaller fits per "

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import JsonOption, Scaling, ScalingOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import BlendConfig
 
 COMMAND = "blend"
@@ -23,6 +23,7 @@ def run(
     replacement: Annotated[bool, typer.Option(
         "--replacement/--no-replacement", help="Let an input be added again (Caruana): weights are counts "
         "over additions.")] = _DEFAULT.replacement,
+    scaling: ScalingOption = Scaling(_DEFAULT.scaling),
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -32,7 +33,8 @@ def run(
 
     ws = Workspace.load(workspace)
     names = tuple(s.strip() for s in sources.split(",")) if sources is not None else ()
-    result = run_blend(ws, BlendConfig(sources=names, per_label=per_label, replacement=replacement))
+    result = run_blend(ws, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
+                                           scaling=scaling.value))
     if json_output:
         print_json({"document": result.document, "scores": result.scores})
         return

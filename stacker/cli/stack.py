@@ -8,17 +8,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from stacker.cli._console import JsonOption, NestedOutputsOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import (
+    JsonOption, NestedOutputsOption, Scaling, ScalingOption, WorkspaceOption, console, print_json, print_table,
+)
 from stacker.config import StackConfig
 from stacker.level2.learners import list_learners
 from stacker.stack.features import STACK_FEATURES
-from stacker.stack.scaling import SCALINGS
 
 COMMAND = "stack"
 _DEFAULT = StackConfig()
 LearnerName = Enum("LearnerName", {name: name for name in list_learners()}, type=str)
 FeatureSet = Enum("FeatureSet", {name: name for name in STACK_FEATURES}, type=str)
-Scaling = Enum("Scaling", {name: name for name in SCALINGS}, type=str)
 
 
 def run(
@@ -29,10 +29,7 @@ def run(
     features: Annotated[FeatureSet, typer.Option(
         help="inputs: each input's column for the label; inputs+labels: every label's column of every input.")] = (
         FeatureSet(_DEFAULT.features)),
-    scaling: Annotated[Scaling, typer.Option(
-        help="fold: standardise each input's log-odds within every fold and the test rows (no labels used), "
-        "so fits that differ in calibration from fold to fold do not mislead this layer; none: as they are.")] = (
-        Scaling(_DEFAULT.scaling)),
+    scaling: ScalingOption = Scaling(_DEFAULT.scaling),
     param: Annotated[Optional[list[str]], typer.Option(
         "--param", help="Learner parameter KEY=VALUE (repeatable).")] = None,
     name: Annotated[Optional[str], typer.Option(

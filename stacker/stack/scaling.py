@@ -13,17 +13,32 @@ each block of rows that one fit predicted: each fold of the OOF and of every
 view, and the test rows (pooled train statistics stand in for a block of fewer
 than :data:`MIN_BLOCK_ROWS` rows). Only predictions are used, never labels, so
 it is as honest as the raw inputs, and test rows get the same transform.
+``stacker stack`` and ``stacker blend`` apply it to their inputs by default.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from stacker.exceptions import ValidationError
 from stacker.level2.learners._base import logit
 
 SCALINGS = ("fold", "none")
 # A block with fewer rows (a tiny test set) is standardised with the statistics of every train row.
 MIN_BLOCK_ROWS = 20
+
+
+def check_scaling(kind: str) -> str:
+    """``kind`` if it is one of :data:`SCALINGS`; otherwise a ValidationError listing them."""
+    if kind not in SCALINGS:
+        raise ValidationError(f"unknown scaling {kind!r}; choose one of: {', '.join(SCALINGS)}")
+    return kind
+
+
+def apply_scaling(kind: str, oof: np.ndarray, views: np.ndarray | None, test: np.ndarray, folds: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    """:func:`scale_inputs` for ``kind="fold"``; the arrays unchanged for ``"none"``."""
+    return scale_inputs(oof, views, test, folds) if check_scaling(kind) == "fold" else (oof, views, test)
 
 
 def scale_inputs(oof: np.ndarray, views: np.ndarray | None, test: np.ndarray, folds: np.ndarray

@@ -45,7 +45,7 @@ from stacker.level2.nested import nested_cv
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix, write_views
 from stacker.stack.features import STACK_FEATURES, StackFeatures
-from stacker.stack.scaling import SCALINGS, scale_inputs
+from stacker.stack.scaling import apply_scaling, check_scaling
 from stacker.publish import file_sha256, publishing, write_json
 
 HONESTY = (
@@ -100,11 +100,8 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
         oof, test = read_inputs(workspace, sources)
         views, missing = read_views(workspace, sources, oof)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
-    if config.scaling == "fold":
-        oof_in, views_in, test_in = scale_inputs(oof, views, test, folds)
-    else:
-        oof_in, views_in, test_in = oof, views, test
-    features = StackFeatures(oof_in, views_in, test_in, sources, workspace.labels, config.features)
+    features = StackFeatures(*apply_scaling(config.scaling, oof, views, test, folds), sources, workspace.labels,
+                             config.features)
     make_views = config.nested_outputs and workspace.n_folds >= 3
     result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed, views=make_views)
     stacked_oof = result.oof.astype(np.float32)  # as written: the score of exactly what 'submit' reads
@@ -136,8 +133,7 @@ def check_stack_config(config: StackConfig):
     if config.features not in STACK_FEATURES:
         raise ValidationError(f"unknown stack feature set {config.features!r}; choose one of: "
                               f"{', '.join(STACK_FEATURES)}")
-    if config.scaling not in SCALINGS:
-        raise ValidationError(f"unknown scaling {config.scaling!r}; choose one of: {', '.join(SCALINGS)}")
+    check_scaling(config.scaling)
     if isinstance(config.sources, str):
         raise ValidationError(f"sources must be a sequence of stage folders, not one string; found "
                               f"{config.sources!r} (use ({config.sources!r},) or split on commas)")

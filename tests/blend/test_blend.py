@@ -18,6 +18,7 @@ from stacker.level2.stage import fit_level2
 from stacker.level2.summary import score_matrix
 from stacker.oof.matrix import read_matrix, write_matrix
 from stacker.submission.stages import stage_sources
+from stacker.stack.scaling import scale_inputs
 
 
 def write_stage(workspace, source: str, probabilities: np.ndarray) -> None:
@@ -55,11 +56,17 @@ def stage_matrix(workspace, source: str, file: str = "oof.parquet") -> np.ndarra
 
 def test_blend_of_one_input_is_that_input(make_stages):
     ws = make_stages(names=("a",))
-    run_blend(ws, BlendConfig(sources=("level2/a",), per_label=4, replacement=True))
+    run_blend(ws, BlendConfig(sources=("level2/a",), per_label=4, replacement=True, scaling="none"))
     for file in ("oof.parquet", "test.parquet"):
         np.testing.assert_array_equal(stage_matrix(ws, "blend", file), stage_matrix(ws, "level2/a", file))
     scores = json.loads((ws.root / "blend" / "scores.json").read_text())["pipelines"]
     assert scores["blend"]["greedy"]["out_of_fold"] == scores["level2/a"]["greedy"]["out_of_fold"]
+    run_blend(ws, BlendConfig(sources=("level2/a",)))  # scaled (the default): that input, standardised per fold
+    oof, test = stage_matrix(ws, "level2/a")[None], stage_matrix(ws, "level2/a", "test.parquet")[None]
+    scaled_oof, _, scaled_test = scale_inputs(oof, None, test, ws.folds)
+    np.testing.assert_allclose(stage_matrix(ws, "blend"), scaled_oof[0], atol=1e-6)
+    np.testing.assert_allclose(stage_matrix(ws, "blend", "test.parquet"), scaled_test[0], atol=1e-6)
+    assert json.loads((ws.root / "blend" / "scores.json").read_text())["pipelines"]["level2/a"] == scores["level2/a"]
 
 
 @pytest.mark.parametrize("replacement", [True, False])
@@ -120,7 +127,8 @@ def test_stage_files_and_reported_score_equals_rescoring_its_oof(make_stages):
         "blend.json", "config.json", "nested.parquet", "oof.parquet", "scores.json", "test.parquet"]
     assert result.sources == ["level2/a", "level2/b", "level2/c", "level1"]
     config = json.loads((folder / "config.json").read_text())
-    assert config["config"] == {"sources": ["level2/*", "level1"], "per_label": 4, "replacement": True}
+    assert config["config"] == {"sources": ["level2/*", "level1"], "per_label": 4, "replacement": True,
+                                "scaling": "fold"}
     assert config["inputs"] == result.sources and set(config["input_files"]) == set(result.sources)
     document = json.loads((folder / "blend.json").read_text())
     for label in ws.labels:
