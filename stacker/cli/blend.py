@@ -55,5 +55,6 @@ def _print_result(result) -> None:
     mean = nested["mean"]
     console.print(f"nested over {nested['folds']} folds: mean in-sample {mean['in_sample']:.4f}, held-out "
                   f"{mean['held_out']:.4f} (optimism of choosing weights {mean['in_sample'] - mean['held_out']:+.4f})")
-    console.print(f"wrote {result.output_dir}/: oof.parquet, test.parquet, config.json, blend.json, scores.json; "
-                  f"next: 'stacker stages' or 'stacker submit --from blend'")
+    written = sorted(p.name for p in result.output_dir.iterdir())
+    console.print(f"wrote {result.output_dir}/: {', '.join(written)}; next: 'stacker stages' or "
+                  f"'stacker submit --from blend'")
