@@ -228,9 +228,9 @@ class BlendConfig:
     again (its weight is its count over the additions). The objective is
     F-beta at the exact best threshold (beta from the workspace metric); the
     weights behind fold ``k``'s OOF rows are chosen without fold ``k``.
-    ``scaling``: ``fold`` standardises each input's log-odds within every fold and within the test
-    rows first (as ``stack``; labels unused), so the blend averages inputs on one scale in every
-    fold; ``none`` averages the inputs' probabilities as they are (a blend of one input is then that input).
+    ``scaling``: ``fold`` first aligns each input's log-odds in every fold to the average fold's mean
+    and spread (as ``stack``; labels unused; test rows unchanged), so the blend averages inputs on one
+    scale in every fold; ``none`` averages them as they are (a blend of one input is then that input).
     """
 
     sources: tuple[str, ...] = ()
@@ -250,9 +250,9 @@ class StackConfig:
     ``params``: as ``fit-l2``. The output is ``level<N>/<name>``, N one above
     the highest input layer, ``name`` the learner's by default. ``jobs`` and
     ``seed``: as ``fit-l2`` (results do not depend on ``jobs``). ``nested_outputs``: as ``fit-l2``
-    (this stack's views, for a layer above). ``scaling``: ``fold`` standardises each input's log-odds
-    within every fold and within the test rows before the fit (labels unused; the inputs' fits differ in
-    calibration from fold to fold), ``none`` feeds them as they are.
+    (this stack's views, for a layer above). ``scaling``: ``fold`` aligns each input's log-odds in
+    every fold to the average fold's mean and spread before the fit (labels unused; test rows unchanged;
+    the inputs' fits differ in calibration from fold to fold), ``none`` feeds them as they are.
     """
 
     sources: tuple[str, ...] = ()

@@ -1,8 +1,8 @@
 """The ``blend`` stage: stage outputs in, a per-label Caruana blend out, published as ``blend/``.
 
 Reads the OOF and test matrices of the ``--from`` stages
-(:mod:`stacker.data.stages`), standardises each input's log-odds within every
-fold and the test rows (``scaling="fold"``, the default;
+(:mod:`stacker.data.stages`), aligns each input's log-odds in every fold to
+the average fold's mean and spread (``scaling="fold"``, the default;
 :mod:`stacker.stack.scaling`), blends them per label with F-beta at the exact
 best threshold as the objective (:mod:`~stacker.blend.weights`), and publishes
 in one atomic rename (:mod:`stacker.publish`) a folder holding

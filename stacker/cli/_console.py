@@ -25,8 +25,9 @@ WorkspaceOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 Scaling = Enum("Scaling", {name: name for name in SCALINGS}, type=str)
 ScalingOption = Annotated[Scaling, typer.Option(
-    "--scaling", help="fold: standardise each input's log-odds within every fold and within the test rows (no labels used), "
-    "so fits that differ in calibration from fold to fold are combined on one scale; none: as they are.")]
+    "--scaling", help="fold: align each input's log-odds in every fold to the average fold's mean and spread "
+    "(no labels used; test rows unchanged), so fits that differ in calibration from fold to fold are combined "
+    "on one scale; none: as they are.")]
 NestedOutputsOption = Annotated[bool, typer.Option(
     "--nested-outputs/--no-nested-outputs",
     help="Also write nested.parquet (each fold's predictions made without that fold: K-1 more, smaller fits per "

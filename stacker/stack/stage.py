@@ -13,9 +13,9 @@ registry as ``fit-l2``) is fitted with nested CV on the workspace folds
 The fit that predicts fold ``k`` trains on the inputs' *views* of fold ``k``
 (their ``nested.parquet``: predictions made without fold ``k``'s labels at
 every layer below), so each layer's OOF stays honest all the way up. With
-``scaling="fold"`` (the default) each input's log-odds are first standardised
-within every fold and within the test rows (:mod:`stacker.stack.scaling`), so
-the fits of different folds disagreeing on calibration do not mislead the layer.
+``scaling="fold"`` (the default) each input's log-odds in every fold are first
+aligned to the average fold's mean and spread (:mod:`stacker.stack.scaling`),
+so the fits of different folds disagreeing on calibration do not mislead the layer.
 
 The folder published (one atomic rename, :mod:`stacker.publish`) holds the
 stage contract: ``oof.parquet`` / ``test.parquet``, ``nested.parquet`` (this

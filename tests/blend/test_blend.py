@@ -61,7 +61,7 @@ def test_blend_of_one_input_is_that_input(make_stages):
         np.testing.assert_array_equal(stage_matrix(ws, "blend", file), stage_matrix(ws, "level2/a", file))
     scores = json.loads((ws.root / "blend" / "scores.json").read_text())["pipelines"]
     assert scores["blend"]["greedy"]["out_of_fold"] == scores["level2/a"]["greedy"]["out_of_fold"]
-    run_blend(ws, BlendConfig(sources=("level2/a",)))  # scaled (the default): that input, standardised per fold
+    run_blend(ws, BlendConfig(sources=("level2/a",)))  # scaled (the default): that input, aligned fold by fold
     oof, test = stage_matrix(ws, "level2/a")[None], stage_matrix(ws, "level2/a", "test.parquet")[None]
     scaled_oof, _, scaled_test = scale_inputs(oof, None, test, ws.folds)
     np.testing.assert_allclose(stage_matrix(ws, "blend"), scaled_oof[0], atol=1e-6)

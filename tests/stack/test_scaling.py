@@ -1,4 +1,4 @@
-"""Per-fold standardisation of stack inputs: every block of rows on one scale, no labels, views kept consistent."""
+"""Per-fold alignment of stack and blend inputs: every fold on the average fold's scale, test rows untouched."""
 
 from __future__ import annotations
 
@@ -18,57 +18,69 @@ def stage_arrays(rng, n_sources=2, n_train=120, n_test=40, n_labels=3, n_folds=4
     return oof, views, sig((n_sources, n_test, n_labels)), folds
 
 
-def test_every_block_is_standardised_and_each_views_own_fold_stays_its_oof():
+def block_moments(P, rows):
+    z = logit(P[:, rows])
+    return z.mean(axis=1), z.std(axis=1)
+
+
+def standardized(P, folds):
+    z = logit(P)
+    for k in np.unique(folds):
+        r = folds == k
+        z[:, r] = (z[:, r] - z[:, r].mean(axis=1, keepdims=True)) / z[:, r].std(axis=1, keepdims=True)
+    return z
+
+
+def test_every_fold_of_every_input_gets_one_common_scale_and_test_rows_their_average_folds_map():
     oof, views, test, folds = stage_arrays(np.random.default_rng(0))
-    s_oof, s_views, s_test = scale_inputs(oof, views, test, folds)
-    for block, rows in [(s_oof, folds == k) for k in range(4)]:
-        z = logit(block[:, rows])
-        np.testing.assert_allclose(z.mean(axis=1), 0.0, atol=1e-4)
-        np.testing.assert_allclose(z.std(axis=1), 1.0, atol=1e-3)
+    oof[1] = 1.0 / (1.0 + np.exp(-(3.0 * logit(oof[1]) - 1.0)))  # a second input on another scale
     for k in range(4):
-        np.testing.assert_array_equal(s_views[:, k, folds == k], s_oof[:, folds == k])
-        z = logit(s_views[:, k, folds == (k + 1) % 4])  # another fold of view k: its own block
-        np.testing.assert_allclose(z.mean(axis=1), 0.0, atol=1e-4)
+        views[1, k, folds == k] = oof[1, folds == k]
+    s_oof, s_views, s_test = scale_inputs(oof, views, test, folds)
+    moments = [block_moments(oof, folds == k) for k in range(4)]
+    mean, std = np.mean([m for m, _ in moments], axis=0), np.mean([s for _, s in moments], axis=0)
+    target_mean, target_std = mean.mean(axis=0), std.mean(axis=0)
+    for k in range(4):
+        got_mean, got_std = block_moments(s_oof, folds == k)
+        np.testing.assert_allclose(got_mean, np.broadcast_to(target_mean, got_mean.shape), atol=1e-4)
+        np.testing.assert_allclose(got_std, np.broadcast_to(target_std, got_std.shape), atol=1e-4)
+        np.testing.assert_array_equal(s_views[:, k, folds == k], s_oof[:, folds == k])  # fold k of view k: OOF
+        other = folds == (k + 1) % 4  # another fold of view k: its own block, aligned the same way
+        np.testing.assert_allclose(block_moments(s_views[:, k], other)[0], np.broadcast_to(target_mean, (2, 3)),
+                                   atol=1e-4)
+    expected_test = target_mean + target_std * (logit(test) - mean[:, None]) / std[:, None]
+    np.testing.assert_allclose(logit(s_test), expected_test, atol=1e-3)  # never the test rows' own moments
+    np.testing.assert_allclose(standardized(s_oof, folds), standardized(oof, folds), atol=1e-3)  # order kept
+
+
+def test_a_single_inputs_test_rows_stay_as_they_are():
+    oof, views, test, folds = stage_arrays(np.random.default_rng(5), n_sources=1)
+    np.testing.assert_allclose(scale_inputs(oof, views, test, folds)[2], test, atol=1e-5)
 
 
 def test_a_different_calibration_per_fold_is_taken_out():
-    """Each fold's log-odds scaled and shifted differently: scaling gives the same OOF and views."""
+    """Each fold's log-odds scaled and shifted differently: the same within-fold shape on one common scale."""
     rng = np.random.default_rng(1)
     oof, views, test, folds = stage_arrays(rng)
-    base = scale_inputs(oof, views, test, folds)
-    z, zv, zt = logit(oof), logit(views), logit(test)
+    z = logit(oof)
     for k in range(4):
         a, b = rng.uniform(0.5, 2.0, (2, 1, 3)), rng.normal(0.0, 1.0, (2, 1, 3))
         z[:, folds == k] = a * z[:, folds == k] + b
-        for v in range(4):
-            zv[:, v, folds == k] = a * zv[:, v, folds == k] + b if v == k else 1.7 * zv[:, v, folds == k] - 0.3
-    sig = lambda x: (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
-    distorted = scale_inputs(sig(z), sig(zv), sig(zt), folds)
-    for expected, got in zip(base[:2], distorted[:2]):
-        np.testing.assert_allclose(got, expected, atol=1e-4)
+    distorted = (1.0 / (1.0 + np.exp(-z))).astype(np.float32)
+    s_oof = scale_inputs(distorted, None, test, folds)[0]
+    moments = [block_moments(s_oof, folds == k) for k in range(4)]
+    for m, s in moments[1:]:  # every fold on one scale
+        np.testing.assert_allclose(m, moments[0][0], atol=1e-4)
+        np.testing.assert_allclose(s, moments[0][1], atol=1e-4)
+    np.testing.assert_allclose(standardized(s_oof, folds), standardized(oof, folds), atol=1e-3)
 
 
-def test_test_rows_are_mapped_with_the_mean_of_the_folds_moments_so_a_real_shift_stays():
-    oof, views, test, folds = stage_arrays(np.random.default_rng(2), n_test=7)
-    _, _, s_test = scale_inputs(oof, None, test, folds)
-    z = logit(oof)
-    mean = np.mean([z[:, folds == k].mean(axis=1, keepdims=True) for k in range(4)], axis=0)
-    std = np.mean([z[:, folds == k].std(axis=1, keepdims=True) for k in range(4)], axis=0)
-    np.testing.assert_allclose(logit(s_test), (logit(test) - mean) / std, atol=1e-3)
-    shifted = scale_inputs(oof, None, (1.0 / (1.0 + np.exp(-(logit(test) + 1.0)))).astype(np.float32), folds)[2]
-    assert (logit(shifted) > logit(s_test)).all()  # test rows more positive than train stay more positive
+def test_a_fold_too_small_to_measure_uses_every_rows_moments():
+    oof, views, test, folds = stage_arrays(np.random.default_rng(4), n_sources=1, n_train=60)  # 15 rows a fold
+    np.testing.assert_allclose(scale_inputs(oof, None, test, folds)[0], oof, atol=1e-5)
 
 
-def test_a_constant_column_is_only_centred():
-    oof, views, test, folds = stage_arrays(np.random.default_rng(3))
+def test_a_constant_column_of_a_single_input_stays():
+    oof, views, test, folds = stage_arrays(np.random.default_rng(3), n_sources=1)
     oof[0, :, 1] = 0.3
-    s_oof, _, _ = scale_inputs(oof, None, test, folds)
-    np.testing.assert_allclose(s_oof[0, :, 1], 0.5, atol=1e-6)
-
-
-def test_a_fold_too_small_to_measure_uses_every_train_rows_statistics():
-    oof, views, test, folds = stage_arrays(np.random.default_rng(4), n_train=60)  # 15 rows a fold
-    s_oof, _, _ = scale_inputs(oof, None, test, folds)
-    z = logit(oof)
-    np.testing.assert_allclose(logit(s_oof), (z - z.mean(axis=1, keepdims=True)) / z.std(axis=1, keepdims=True),
-                               atol=1e-3)
+    np.testing.assert_allclose(scale_inputs(oof, None, test, folds)[0][0, :, 1], 0.3, atol=1e-6)
