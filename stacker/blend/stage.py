@@ -79,6 +79,7 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
         views, missing = read_views(workspace, sources, oof)
+    honesty = HONESTY + missing_views_note(missing)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
     objective = create_objective("fbeta", beta=metric.beta)
     scaled_oof, scaled_views, scaled_test = apply_scaling(config.scaling, oof, views, test, folds)
@@ -101,12 +102,12 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
         write_json(staging / "config.json", {
             "config": asdict(config), "inputs": sources, "input_files": inputs,
             "objective": repr(objective), "metric": metric.name, "n_folds": workspace.n_folds,
-            "inputs_without_views": missing, "honesty": HONESTY + missing_views_note(missing),
+            "inputs_without_views": missing, "honesty": honesty,
         })
         write_json(staging / BLEND_FILE, document)
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
                                               "pipelines": scores, "optimism": optimism,
-                                              "honesty": HONESTY + missing_views_note(missing)})
+                                              "honesty": honesty})
     return BlendResult(output_dir, sources, list(workspace.labels), metric, document, scores)
 
 

@@ -103,6 +103,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     features = StackFeatures(*apply_scaling(config.scaling, oof, views, test, folds), sources, workspace.labels,
                              config.features)
     make_views = config.nested_outputs and workspace.n_folds >= 3
+    honesty = HONESTY + missing_views_note(missing)
     result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed, views=make_views)
     stacked_oof = result.oof.astype(np.float32)  # as written: the score of exactly what 'submit' reads
     with progress.status("scoring the stack and its inputs out of fold"):
@@ -121,10 +122,10 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
             "config": asdict(config), "params": learner.get_params(), "inputs": sources, "input_files": input_files,
             "layer": layer, "metric": metric.name, "n_folds": workspace.n_folds,
             "features": {label: features.names(j) for j, label in enumerate(workspace.labels)},
-            "inputs_without_views": missing, "honesty": HONESTY + missing_views_note(missing),
+            "inputs_without_views": missing, "honesty": honesty,
         })
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
-                                              "pipelines": scores, "optimism": optimism, "honesty": HONESTY + missing_views_note(missing)})
+                                              "pipelines": scores, "optimism": optimism, "honesty": honesty})
     return StackResult(output_dir, sources, layer, list(workspace.labels), metric, learner.get_params(), scores)
 
 
