@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import re
 from pathlib import Path
 from typing import Sequence
@@ -32,6 +33,8 @@ import numpy as np
 
 from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE
 from stacker.exceptions import StoreError, ValidationError
+
+logger = logging.getLogger(__name__)
 
 # The OOF store, as the input of every level-1 stage in the stage graph.
 STORE_NODE = "oof"
@@ -196,6 +199,9 @@ def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.n
             if not np.array_equal(views[i, k][folds == k], oof[i][folds == k]):
                 raise StoreError(f"{path} does not match {source}/{STAGE_OOF_FILE} on fold {k}'s rows; it is "
                                  f"from another run of that stage: re-run it")
+    if missing:
+        logger.warning("%s had no nested views (nested.parquet): their OOF stands in for every fold, so this layer is "
+                       "honest only up to them; re-run them without --no-nested-outputs", ", ".join(missing))
     if not (np.isfinite(views).all() and views.min(initial=0) >= 0 and views.max(initial=0) <= 1):
         raise StoreError(f"the nested views of {', '.join(sources)} hold values outside [0, 1] or NaN; re-run "
                          f"those stages")

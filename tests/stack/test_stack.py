@@ -158,15 +158,18 @@ def test_every_stage_writes_views_whose_own_fold_is_its_oof(layered):
             np.testing.assert_allclose(views[entry["fold"], :, j], expected, rtol=1e-6)
 
 
-def test_a_stack_on_an_input_without_views_says_so_and_stale_views_are_refused(layered, tmp_path, capsys):
+def test_a_stack_on_an_input_without_views_says_so_and_stale_views_are_refused(layered, tmp_path, capsys, caplog):
     ws = stacker.Workspace.load(shutil.copytree(layered.root, tmp_path / "ws"))
     fit_level2_groups(ws, L2Config(learner="ridge", group="variant", nested_outputs=False))
     assert not (ws.root / "level2/ridge@orig/nested.parquet").exists()
-    run_stack(ws, StackConfig(sources=("level2/ridge@orig", "level2/logistic@seg"), name="mixed"))
+    with caplog.at_level("WARNING", logger="stacker.data.stages"):
+        run_stack(ws, StackConfig(sources=("level2/ridge@orig", "level2/logistic@seg"), name="mixed"))
+    assert "level2/ridge@orig had no nested views" in caplog.text
     config = json.loads((ws.root / "level3/mixed/config.json").read_text())
     assert config["inputs_without_views"] == ["level2/ridge@orig"]
     assert "except that level2/ridge@orig had no nested views" in config["honesty"]
     shutil.copy(ws.root / "level2/logistic@orig/nested.parquet", ws.root / "level2/logistic@seg/nested.parquet")
+    capsys.readouterr()
     assert main(["stack", "--from", "level2/logistic@*", "-w", str(ws.root)]) == 1
     err = capsys.readouterr().err.strip()
     assert "level2/logistic@seg/nested.parquet does not match level2/logistic@seg/oof.parquet" in err
