@@ -23,7 +23,11 @@ def write_matrix(path: Path, values: np.ndarray, labels: Sequence[str]) -> None:
     values = np.asarray(values, dtype=np.float32)
     if values.ndim != 2 or values.shape[1] != len(labels):
         raise StoreError(f"matrix for {path.name} has shape {values.shape}, expected (n_rows, {len(labels)})")
-    table = pa.table({label: values[:, j] for j, label in enumerate(labels)})
+    _write_atomically(path, pa.table({label: values[:, j] for j, label in enumerate(labels)}))
+
+
+def _write_atomically(path: Path, table: pa.Table) -> None:
+    """Write ``table`` as uncompressed Parquet to a temp file beside ``path``, fsync it, rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     pq.write_table(table, tmp, compression="none", use_dictionary=False, write_statistics=False)
@@ -65,12 +69,7 @@ def write_views(path: Path, views: np.ndarray, labels: Sequence[str]) -> None:
     n_folds, n_rows, _ = views.shape
     columns = {HELD_OUT_COLUMN: np.repeat(np.arange(n_folds, dtype=np.int32), n_rows)}
     columns.update({label: views[:, :, j].reshape(-1) for j, label in enumerate(labels)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(pa.table(columns), tmp, compression="none", use_dictionary=False, write_statistics=False)
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    _write_atomically(path, pa.table(columns))
 
 
 def read_views(path: Path, labels: Sequence[str], n_folds: int, n_rows: int) -> np.ndarray:
