@@ -104,4 +104,36 @@ def test_ridge_calibration_is_monotone_in_the_ridge_score():
 def test_mlp_stops_early_when_validation_loss_stalls():
     X, y = separable(n=400, seed=4)
     learner = create_learner("mlp", max_epochs=200, patience=3, lr=0.05).fit(X, y)
-    assert learner.best_epoch_ < 200 - 3
+    assert len(learner.best_epochs_) == 5 and max(learner.best_epochs_) < 200 - 3
+
+
+def test_bagged_mlp_predicts_the_mean_of_networks_each_stopped_on_its_own_inner_fold():
+    import torch
+    from sklearn.model_selection import StratifiedKFold
+
+    from stacker.level2.learners import logit
+
+    X, y = separable(n=300, seed=5)
+    learner = create_learner("mlp", bags=3, max_epochs=20, random_state=4).fit(X, y)
+    Z = torch.as_tensor((logit(X) - learner.mean_) / learner.scale_, dtype=torch.float32)
+    with torch.no_grad():
+        each = [torch.sigmoid(net.eval()(Z).squeeze(1)).double().numpy() for net in learner.nets_]
+    np.testing.assert_allclose(learner.predict_proba(X), np.mean(each, axis=0), atol=1e-6)
+    assert len(learner.nets_) == 3 and not np.allclose(each[0], each[1])  # three different networks
+    # Each network stopped on its own stratified inner fold: refitting one on that fold's split reproduces it.
+    train, valid = list(StratifiedKFold(3, shuffle=True, random_state=4).split(X, y))[1]
+    alone = create_learner("mlp", bags=1, max_epochs=20, random_state=4 + 7919)
+    alone._splits = lambda _: [(train, valid)]
+    np.testing.assert_allclose(alone.fit(X, y).predict_proba(X), each[1], atol=1e-6)
+
+
+def test_one_bag_is_one_network_on_a_held_out_share_and_bad_bags_are_refused():
+    X, y = separable(n=200, seed=6)
+    single = create_learner("mlp", bags=1, max_epochs=10).fit(X, y)
+    assert len(single.nets_) == 1
+    rare = np.zeros_like(y)
+    rare[:3] = 1  # too rare for 5 inner folds: one network instead
+    assert len(create_learner("mlp", max_epochs=5).fit(X, rare).nets_) == 1
+    for bad in (0, 2.5, True):
+        with pytest.raises(ValidationError, match="bags must be an integer >= 1"):
+            create_learner("mlp", bags=bad, max_epochs=5).fit(X, y)

@@ -1,4 +1,4 @@
-"""``mlp``: a small torch multilayer perceptron with early stopping on an inner split (CPU)."""
+"""``mlp``: a small torch multilayer perceptron, bagged over inner folds with early stopping on each (CPU)."""
 
 from __future__ import annotations
 
@@ -7,21 +7,31 @@ from contextlib import contextmanager
 import numpy as np
 
 from stacker.level2.learners import register_learner
-from stacker.level2.learners._base import Learner, inner_split, logit
+from stacker.exceptions import ValidationError
+from stacker.level2.learners._base import Learner, can_split, inner_split, logit
 
 
 @register_learner("mlp")
 class MLPLearner(Learner):
-    """Feed-forward network on standardised log-odds, trained with Adam and BCE loss.
+    """Feed-forward networks on standardised log-odds, trained with Adam and BCE loss, bagged.
 
-    A stratified ``valid_fraction`` of the training rows is held out; training
-    stops when its loss has not improved for ``patience`` epochs and the
-    weights of the best epoch are kept. Runs on CPU with one thread;
-    deterministic for a ``random_state`` (weights, split and batch order all
-    come from it, without touching torch's global generator).
+    The training rows are split into ``bags`` stratified inner folds; one
+    network trains on all but one of them and stops early on that one (its
+    loss has not improved for ``patience`` epochs; the weights of the best
+    epoch are kept). The prediction is the mean of the ``bags`` networks'
+    probabilities, so every training row trains some networks and stops
+    others, and the variance of one early-stopped network on a small fold is
+    averaged away: on the Mulan level-2 inputs (312-1,200 rows a fit) five bags
+    raised the test F2 of every dataset (``bench/quality.py``). ``bags=1``, or a
+    label too rare for the inner folds, trains one network with a stratified
+    ``valid_fraction`` held out. Runs on CPU with one thread; deterministic for
+    a ``random_state`` (weights, splits and batch order all come from it,
+    without touching torch's global generator).
 
     Parameters
     ----------
+    bags : int, default 5
+        Networks, one per inner fold (1: a single network on a ``valid_fraction`` split).
     hidden : int, default 32
         Units per hidden layer.
     layers : int, default 1
@@ -33,12 +43,20 @@ class MLPLearner(Learner):
     max_epochs : int, default 100
     patience : int, default 8
     valid_fraction : float, default 0.15
+        The held-out share of the single network (``bags=1``).
     random_state : int, default 0
+
+    Attributes
+    ----------
+    nets_ : list of torch modules, one per bag
+    best_epochs_ : list of int
+        The epoch whose weights each network kept.
     """
 
-    def __init__(self, *, hidden: int = 32, layers: int = 1, dropout: float = 0.1, lr: float = 0.003,
+    def __init__(self, *, bags: int = 5, hidden: int = 32, layers: int = 1, dropout: float = 0.1, lr: float = 0.003,
                  weight_decay: float = 1e-4, batch_size: int = 256, max_epochs: int = 100, patience: int = 8,
                  valid_fraction: float = 0.15, random_state: int = 0) -> None:
+        self.bags = bags
         self.hidden = hidden
         self.layers = layers
         self.dropout = dropout
@@ -55,20 +73,32 @@ class MLPLearner(Learner):
 
         Z = logit(X)
         self.mean_, self.scale_ = Z.mean(axis=0), Z.std(axis=0) + 1e-6
-        train, valid = inner_split(y, self.valid_fraction, self.random_state)
-        with _torch_state(self.random_state):
-            self.net_ = self._network(X.shape[1])
-            Zt = torch.as_tensor((Z - self.mean_) / self.scale_, dtype=torch.float32)
-            yt = torch.as_tensor(y, dtype=torch.float32)
-            self.best_epoch_ = self._train(Zt, yt, train, valid)
+        Zt = torch.as_tensor((Z - self.mean_) / self.scale_, dtype=torch.float32)
+        yt = torch.as_tensor(y, dtype=torch.float32)
+        self.nets_, self.best_epochs_ = [], []
+        for b, (train, valid) in enumerate(self._splits(y)):
+            seed = self.random_state + 7919 * b  # bag 0 seeds as a single network (bags=1) does
+            with _torch_state(seed):
+                net = self._network(X.shape[1])
+                self.best_epochs_.append(self._train(net, Zt, yt, train, valid, seed))
+            self.nets_.append(net)
+
+    def _splits(self, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(train, valid) rows of each bag: stratified inner folds, or one ``valid_fraction`` split."""
+        from sklearn.model_selection import StratifiedKFold
+
+        _check_bags(self.bags)
+        if self.bags == 1 or not can_split(y, self.bags):
+            return [inner_split(y, self.valid_fraction, self.random_state)]
+        folds = StratifiedKFold(self.bags, shuffle=True, random_state=self.random_state)
+        return list(folds.split(np.zeros((len(y), 1)), y))
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         import torch
 
         Z = torch.as_tensor((logit(X) - self.mean_) / self.scale_, dtype=torch.float32)
         with _torch_state(None), torch.no_grad():
-            self.net_.eval()
-            return torch.sigmoid(self.net_(Z).squeeze(1)).double().numpy()
+            return np.mean([torch.sigmoid(_eval(net)(Z).squeeze(1)).double().numpy() for net in self.nets_], axis=0)
 
     def _network(self, n_features: int):
         from torch import nn
@@ -79,30 +109,41 @@ class MLPLearner(Learner):
             width = self.hidden
         return nn.Sequential(*blocks, nn.Linear(width, 1))
 
-    def _train(self, Z, y, train: np.ndarray, valid: np.ndarray) -> int:
-        """Adam epochs with early stopping on ``valid``; loads the best weights, returns its epoch."""
+    def _train(self, net, Z, y, train: np.ndarray, valid: np.ndarray, seed: int) -> int:
+        """Adam epochs of ``net`` with early stopping on ``valid``; loads the best weights, returns its epoch."""
         import torch
 
-        optimizer = torch.optim.Adam(self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         loss_fn = torch.nn.BCEWithLogitsLoss()
-        order = np.random.default_rng(self.random_state)
+        order = np.random.default_rng(seed)
         best, best_epoch, best_state = np.inf, 0, None
         for epoch in range(self.max_epochs):
-            self.net_.train()
+            net.train()
             for batch in np.array_split(order.permutation(train), max(1, len(train) // self.batch_size)):
                 optimizer.zero_grad()
-                loss_fn(self.net_(Z[batch]).squeeze(1), y[batch]).backward()
+                loss_fn(net(Z[batch]).squeeze(1), y[batch]).backward()
                 optimizer.step()
-            self.net_.eval()
+            net.eval()
             with torch.no_grad():
-                loss = float(loss_fn(self.net_(Z[valid]).squeeze(1), y[valid]))
+                loss = float(loss_fn(net(Z[valid]).squeeze(1), y[valid]))
             if loss < best - 1e-6:
                 best, best_epoch = loss, epoch
-                best_state = {k: v.clone() for k, v in self.net_.state_dict().items()}
+                best_state = {k: v.clone() for k, v in net.state_dict().items()}
             elif epoch - best_epoch >= self.patience:
                 break
-        self.net_.load_state_dict(best_state)
+        net.load_state_dict(best_state)
         return best_epoch
+
+
+def _eval(net):
+    """``net`` in evaluation mode (dropout off)."""
+    net.eval()
+    return net
+
+
+def _check_bags(bags) -> None:
+    if isinstance(bags, bool) or not isinstance(bags, (int, np.integer)) or bags < 1:
+        raise ValidationError(f"mlp bags must be an integer >= 1; found {bags!r}")
 
 
 @contextmanager
