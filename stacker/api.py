@@ -399,7 +399,8 @@ class Workspace(_BaseWorkspace):
         return Level2Result(result, oof, test, result.scores)
 
     def blend(self, sources: tuple[str, ...] | list[str] = BlendConfig.sources, *,
-              per_label: int = BlendConfig.per_label, replacement: bool = BlendConfig.replacement) -> BlendResult:
+              per_label: int = BlendConfig.per_label, replacement: bool = BlendConfig.replacement,
+              scaling: str = BlendConfig.scaling, objective: str = BlendConfig.objective) -> BlendResult:
         """Blend stage outputs per label and publish ``blend/`` (as ``stacker blend``).
 
         Parameters
@@ -412,6 +413,10 @@ class Workspace(_BaseWorkspace):
             Most additions per label (an input added twice counts twice).
         replacement : bool
             Let an input be added again (Caruana); its weight is its count over the additions.
+        scaling : str
+            ``"fold"``: align every fold of every input onto one scale first; ``"none"``: as they are.
+        objective : str
+            What each addition must improve (``"fbeta"``, ``"logloss"``, ``"auc"``).
         """
         from stacker.blend import run_blend
         from stacker.oof.matrix import read_matrix
@@ -419,7 +424,8 @@ class Workspace(_BaseWorkspace):
         if isinstance(sources, (str, Level2Result)):
             sources = (sources,)
         names = tuple(s.source if isinstance(s, Level2Result) else str(s) for s in sources)
-        result = run_blend(self, BlendConfig(sources=names, per_label=per_label, replacement=replacement))
+        result = run_blend(self, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
+                                             scaling=scaling, objective=objective))
         oof = read_matrix(result.output_dir / "oof.parquet", self.labels)
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return BlendResult(result, oof, test, result.scores)

@@ -231,12 +231,15 @@ class BlendConfig:
     ``scaling``: ``fold`` first aligns each input's log-odds in every fold to the average fold's mean
     and spread (as ``stack``; labels unused; test rows unchanged), so the blend averages inputs on one
     scale in every fold; ``none`` averages them as they are (a blend of one input is then that input).
+    ``objective``: what each addition must improve, from level 1's registry (``fbeta``: F-beta at
+    the label's exact best threshold; ``logloss``; ``auc``).
     """
 
     sources: tuple[str, ...] = ()
     per_label: int = 4
     replacement: bool = True
     scaling: str = "fold"
+    objective: str = "fbeta"
 
 
 @dataclass(frozen=True)

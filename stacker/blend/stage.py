@@ -4,7 +4,7 @@ Reads the OOF and test matrices of the ``--from`` stages
 (:mod:`stacker.data.stages`), aligns each input's log-odds in every fold to
 the average fold's mean and spread (``scaling="fold"``, the default;
 :mod:`stacker.stack.scaling`), blends them per label with F-beta at the exact
-best threshold as the objective (:mod:`~stacker.blend.weights`), and publishes
+best threshold as the default objective (:mod:`~stacker.blend.weights`), and publishes
 in one atomic rename (:mod:`stacker.publish`) a folder holding
 
 - ``oof.parquet`` / ``test.parquet``: the blend (rows in workspace order), the
@@ -31,7 +31,7 @@ from stacker.config import BLEND_DIR, STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_T
 from stacker.data.metric import MetricSpec
 from stacker.data.stages import missing_views_note, read_inputs, read_views, resolve_sources
 from stacker.exceptions import ValidationError
-from stacker.level1.objectives import create_objective
+from stacker.level1.objectives import create_objective, list_objectives
 from stacker.level1.additions import subset_mean
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix, write_views
@@ -81,7 +81,7 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
         views, missing = read_views(workspace, sources, oof)
     honesty = HONESTY + missing_views_note(missing)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
-    objective = create_objective("fbeta", beta=metric.beta)
+    objective = create_objective(config.objective, beta=metric.beta)
     scaled_oof, scaled_views, scaled_test = apply_scaling(config.scaling, oof, views, test, folds)
     fit = blend_matrices(scaled_oof, scaled_test, workspace.y, folds, objective, per_label=config.per_label,
                          replacement=config.replacement, views=scaled_views)
@@ -112,13 +112,16 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
 
 
 def check_blend_config(config: BlendConfig) -> None:
-    """Refuse a ``per_label`` that is not an integer >= 1 and a non-boolean ``replacement``."""
+    """Refuse a ``per_label`` that is not an integer >= 1, a non-boolean ``replacement``, an unknown scaling or objective."""
     per_label = config.per_label
     if isinstance(per_label, bool) or not isinstance(per_label, (int, np.integer)) or per_label < 1:
         raise ValidationError(f"--per-label must be an integer >= 1; found {per_label!r}")
     if not isinstance(config.replacement, bool):
         raise ValidationError(f"replacement must be True or False; found {config.replacement!r}")
     check_scaling(config.scaling)
+    if config.objective not in list_objectives():
+        raise ValidationError(f"unknown blend objective {config.objective!r}; choose one of: "
+                              f"{', '.join(list_objectives())}")
     if isinstance(config.sources, str):
         raise ValidationError(f"sources must be a sequence of stage folders, not one string; found "
                               f"{config.sources!r} (use ({config.sources!r},) or split on commas)")

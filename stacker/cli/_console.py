@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.table import Table
 
+from stacker.level1.objectives import list_objectives
 from stacker.stack.scaling import SCALINGS
 
 console = Console(soft_wrap=True)
@@ -28,6 +29,9 @@ ScalingOption = Annotated[Scaling, typer.Option(
     "--scaling", help="fold: align each input's log-odds in every fold to the average fold's mean and spread "
     "(no labels used; test rows unchanged), so fits that differ in calibration from fold to fold are combined "
     "on one scale; none: as they are.")]
+# Choices come from level 1's registry: a newly registered objective is valid at once.
+ObjectiveName = Enum("ObjectiveName", {name: name for name in list_objectives()}, type=str)
+OBJECTIVE_HELP = "fbeta: F-beta at the exact best threshold (beta from the workspace metric); logloss; auc."
 NestedOutputsOption = Annotated[bool, typer.Option(
     "--nested-outputs/--no-nested-outputs",
     help="Also write nested.parquet (each fold's predictions made without that fold: K-1 more, smaller fits per "

@@ -7,7 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from stacker.cli._console import JsonOption, Scaling, ScalingOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import (OBJECTIVE_HELP, JsonOption, ObjectiveName, Scaling, ScalingOption, WorkspaceOption,
+                                  console, print_json, print_table)
 from stacker.config import BlendConfig
 
 COMMAND = "blend"
@@ -24,17 +25,19 @@ def run(
         "--replacement/--no-replacement", help="Let an input be added again (Caruana): weights are counts "
         "over additions.")] = _DEFAULT.replacement,
     scaling: ScalingOption = Scaling(_DEFAULT.scaling),
+    objective: Annotated[ObjectiveName, typer.Option(help="What each addition must improve: " + OBJECTIVE_HELP)] = (
+        ObjectiveName(_DEFAULT.objective)),
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
-    """Blend stage outputs per label (F-beta at the best threshold), weights chosen without each fold -> blend/."""
+    """Blend stage outputs per label (Caruana additions), weights chosen without each fold -> blend/."""
     from stacker.blend import run_blend
     from stacker.data import Workspace
 
     ws = Workspace.load(workspace)
     names = tuple(s.strip() for s in sources.split(",")) if sources is not None else ()
     result = run_blend(ws, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
-                                           scaling=scaling.value))
+                                           scaling=scaling.value, objective=objective.value))
     if json_output:
         print_json({"document": result.document, "scores": result.scores})
         return

@@ -9,15 +9,15 @@ from typing import Annotated, Optional
 import typer
 
 from stacker.cli._cluster import ClusterOption, on_cluster
-from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import (OBJECTIVE_HELP, JsonOption, ObjectiveName, WorkspaceOption, console, print_json,
+                                  print_table)
 from stacker.config import SelectConfig
-from stacker.level1 import BAG_MODES, list_methods, list_objectives
+from stacker.level1 import BAG_MODES, list_methods
 
 COMMAND = "select"
 
-# Choices come from the registries: a newly registered method or objective is valid at once.
+# Choices come from the registries: a newly registered method is valid at once.
 Method = Enum("Method", {name: name for name in list_methods()}, type=str)
-ObjectiveName = Enum("ObjectiveName", {name: name for name in list_objectives()}, type=str)
 BagMode = Enum("BagMode", {name: name for name in BAG_MODES}, type=str)
 _DEFAULT = SelectConfig()
 
@@ -34,9 +34,7 @@ def run(
     restarts: Annotated[int, typer.Option(help="Greedy runs in all (method random-greedy).", min=1)] = (
         _DEFAULT.restarts),
     seed: Annotated[int, typer.Option(help="Random seed (method random-greedy).")] = _DEFAULT.seed,
-    objective: Annotated[ObjectiveName, typer.Option(
-        help="fbeta: F-beta at the exact best threshold (beta from the workspace metric); logloss; auc.")] = (
-        ObjectiveName(_DEFAULT.objective)),
+    objective: Annotated[ObjectiveName, typer.Option(help=OBJECTIVE_HELP)] = ObjectiveName(_DEFAULT.objective),
     nested: Annotated[bool, typer.Option(
         "--nested/--no-nested", help="Repeat selection inside each outer fold (default): honest level-1 OOF, "
         "per-fold level-2 features, and the held-out score of selection.")] = _DEFAULT.nested,

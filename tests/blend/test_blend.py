@@ -119,6 +119,24 @@ def test_with_views_each_folds_weights_are_chosen_on_the_inputs_views_of_that_fo
 
 # --- the stage ---
 
+@pytest.mark.parametrize("objective", ["logloss", "auc"])
+def test_the_objective_option_chooses_the_weights_each_fold(make_stages, objective):
+    ws = make_stages()
+    sources = ("level1", "level2/a", "level2/b", "level2/c")
+    result = run_blend(ws, BlendConfig(sources=sources, objective=objective, scaling="none"))
+    oof = np.stack([stage_matrix(ws, s) for s in sources])
+    test = np.stack([stage_matrix(ws, s, "test.parquet") for s in sources])
+    expected = blend_matrices(oof, test, ws.y, ws.folds, create_objective(objective), per_label=4, replacement=True,
+                              views=np.repeat(oof[:, None], ws.n_folds, axis=1))
+    np.testing.assert_array_equal(stage_matrix(ws, "blend"), expected.oof)
+    np.testing.assert_array_equal(stage_matrix(ws, "blend", "test.parquet"), expected.test)
+    fbeta = blend_matrices(oof, test, ws.y, ws.folds, create_objective("fbeta", beta=ws.metric.beta), per_label=4,
+                           replacement=True)
+    assert not np.array_equal(expected.oof, fbeta.oof)  # the option reaches the selector
+    config = json.loads((result.output_dir / "config.json").read_text())
+    assert config["config"]["objective"] == objective and objective in config["objective"].lower()
+
+
 def test_stage_files_and_reported_score_equals_rescoring_its_oof(make_stages):
     ws = make_stages()
     result = run_blend(ws, BlendConfig(sources=("level2/*", "level1"), per_label=4))
@@ -221,6 +239,8 @@ def test_library_errors(make_stages):
         run_blend(ws, BlendConfig(per_label=0))
     with pytest.raises(ValidationError, match="not one string"):
         run_blend(ws, BlendConfig(sources="level1"))
+    with pytest.raises(ValidationError, match="unknown blend objective 'f2'; choose one of: auc, fbeta, logloss"):
+        run_blend(ws, BlendConfig(objective="f2"))
     with pytest.raises(StoreError, match="no stage folder"):
         run_blend(_empty(ws), BlendConfig())
 
