@@ -35,6 +35,14 @@ from stacker.exceptions import ValidationError
 from stacker.level2.features import FoldFeatures, LabelFeatures, StaticFeatures
 from stacker.level2.learners import Learner
 
+# A view fit leaves out two folds, so it needs a third to train on.
+MIN_VIEW_FOLDS = 3
+
+
+def views_possible(n_folds: int) -> bool:
+    """True when per-fold views can be made: every view fit must leave out two folds and train on the rest."""
+    return n_folds >= MIN_VIEW_FOLDS
+
 
 @dataclass(frozen=True)
 class NestedResult:
@@ -96,8 +104,9 @@ def nested_cv(
     if n_jobs == 0 or seed < 0:
         raise ValidationError(f"jobs must be >= 1 (or -1 for every core) and seed >= 0; found jobs={n_jobs}, seed={seed}")
     n_folds, n_labels = int(folds.max()) + 1, Y.shape[1]
-    if views and n_folds < 3:
-        raise ValidationError(f"per-fold views need at least 3 folds (a fit must leave out two); found {n_folds}")
+    if views and not views_possible(n_folds):
+        raise ValidationError(f"per-fold views need at least {MIN_VIEW_FOLDS} folds (a fit must leave out two); "
+                              f"found {n_folds}")
     tasks = [(j, k, None) for j in range(n_labels) for k in range(n_folds)]
     if views:
         tasks += [(j, k, i) for j in range(n_labels) for k in range(n_folds) for i in range(n_folds) if i != k]

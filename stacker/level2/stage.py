@@ -35,7 +35,7 @@ from stacker.exceptions import StoreError, ValidationError
 from stacker.level2.features import FoldFeatures, Level1Outputs
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
 from stacker.level2.learners import create_learner
-from stacker.level2.nested import NestedResult, nested_cv
+from stacker.level2.nested import NestedResult, nested_cv, views_possible
 from stacker.level2.summary import (
     ScoreTable, best_single_models, best_single_out_of_fold, layer_optimism, score_matrix,
 )
@@ -126,7 +126,7 @@ def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
         level1 = load_level1(workspace, group)
     features = FoldFeatures(level1, config.features)
     honesty = HONESTY if features.in_folds else HONESTY_NOT_NESTED
-    make_views = config.nested_outputs and workspace.n_folds >= 3
+    make_views = config.nested_outputs and views_possible(workspace.n_folds)
     result = nested_cv(features, workspace.y, workspace.folds, learner, n_jobs=config.jobs, seed=config.seed,
                        views=make_views)
     output_dir = workspace.level2_dir / stage_name(config.learner, group)

@@ -41,7 +41,7 @@ from stacker.data.stages import (
 )
 from stacker.exceptions import ValidationError
 from stacker.level2.learners import create_learner
-from stacker.level2.nested import nested_cv
+from stacker.level2.nested import nested_cv, views_possible
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix, write_views
 from stacker.stack.features import STACK_FEATURES, StackFeatures
@@ -102,7 +102,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
     features = StackFeatures(*apply_scaling(config.scaling, oof, views, test, folds), sources, workspace.labels,
                              config.features)
-    make_views = config.nested_outputs and workspace.n_folds >= 3
+    make_views = config.nested_outputs and views_possible(workspace.n_folds)
     honesty = HONESTY + missing_views_note(missing)
     result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed, views=make_views)
     stacked_oof = result.oof.astype(np.float32)  # as written: the score of exactly what 'submit' reads
