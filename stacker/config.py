@@ -225,21 +225,22 @@ class BlendConfig:
     ``level2/<learner>``, globs such as ``level2/*``); empty: every stage
     folder except the blend itself. ``per_label``: most additions per label
     (a model added twice counts twice). ``replacement``: an input may be added
-    again (its weight is its count over the additions). The objective is
-    F-beta at the exact best threshold (beta from the workspace metric); the
-    weights behind fold ``k``'s OOF rows are chosen without fold ``k``.
+    again (its weight is its count over the additions). The weights behind
+    fold ``k``'s OOF rows are chosen without fold ``k``.
     ``scaling``: ``fold`` first aligns each input's log-odds in every fold to the average fold's mean
     and spread (as ``stack``; labels unused; test rows unchanged), so the blend averages inputs on one
     scale in every fold; ``none`` averages them as they are (a blend of one input is then that input).
-    ``objective``: what each addition must improve, from level 1's registry (``fbeta``: F-beta at
-    the label's exact best threshold; ``logloss``; ``auc``).
+    ``objective``: what each addition must improve, from level 1's registry: ``logloss`` (the
+    default: a blend feeds decision rules that read its probabilities, such as expected-F, and
+    log loss is smooth on a few hundred rows) or ``fbeta`` (F-beta at the label's exact best
+    threshold; beta from the workspace metric) or ``auc``.
     """
 
     sources: tuple[str, ...] = ()
     per_label: int = 4
     replacement: bool = True
     scaling: str = "fold"
-    objective: str = "fbeta"
+    objective: str = "logloss"
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 Reads the OOF and test matrices of the ``--from`` stages
 (:mod:`stacker.data.stages`), aligns each input's log-odds in every fold to
 the average fold's mean and spread (``scaling="fold"``, the default;
-:mod:`stacker.stack.scaling`), blends them per label with F-beta at the exact
-best threshold as the default objective (:mod:`~stacker.blend.weights`), and publishes
+:mod:`stacker.stack.scaling`), blends them per label with log loss as the
+default objective (:mod:`~stacker.blend.weights`), and publishes
 in one atomic rename (:mod:`stacker.publish`) a folder holding
 
 - ``oof.parquet`` / ``test.parquet``: the blend (rows in workspace order), the

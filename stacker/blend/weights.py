@@ -66,7 +66,7 @@ def blend_matrices(oof: np.ndarray, test: np.ndarray, Y: np.ndarray, folds: np.n
     folds : ndarray of shape (n_train,), int
         Outer fold of each train row.
     objective : Objective
-        What the selector maximises (F-beta at the exact best threshold for ``stacker blend``).
+        What the selector maximises (``stacker blend``: log loss by default, ``--objective``).
     per_label : int
         Most additions per label.
     replacement : bool

@@ -146,7 +146,7 @@ def test_stage_files_and_reported_score_equals_rescoring_its_oof(make_stages):
     assert result.sources == ["level2/a", "level2/b", "level2/c", "level1"]
     config = json.loads((folder / "config.json").read_text())
     assert config["config"] == {"sources": ["level2/*", "level1"], "per_label": 4, "replacement": True,
-                                "scaling": "fold"}
+                                "scaling": "fold", "objective": "logloss"}
     assert config["inputs"] == result.sources and set(config["input_files"]) == set(result.sources)
     document = json.loads((folder / "blend.json").read_text())
     for label in ws.labels:
