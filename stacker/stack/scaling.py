@@ -74,7 +74,7 @@ def scale_inputs(oof: np.ndarray, views: np.ndarray | None, test: np.ndarray, fo
     moments = [_moments(z[:, rows]) for rows in blocks]
     average = (np.mean([m for m, _ in moments], axis=0), np.mean([s for _, s in moments], axis=0))
     target = (average[0].mean(axis=0, keepdims=True), average[1].mean(axis=0, keepdims=True))
-    scaled_oof = align(oof, folds, target)
+    scaled_oof = _align_logits(z, folds, target)
     scaled_views = None
     if views is not None:
         scaled_views = np.stack([align(views[:, k], folds, target) for k in range(views.shape[1])], axis=1)
@@ -89,7 +89,11 @@ def align(P: np.ndarray, blocks: np.ndarray, target: tuple[np.ndarray, np.ndarra
     row; ``target`` arrays broadcasting to (n_sources, 1, n_labels). A block of
     fewer than :data:`MIN_BLOCK_ROWS` rows is measured on every row instead.
     """
-    z = logit(P)
+    return _align_logits(logit(P), blocks, target)
+
+
+def _align_logits(z: np.ndarray, blocks: np.ndarray, target: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """:func:`align` on log-odds ``z`` already computed."""
     whole = _moments(z)
     out = np.empty_like(z)
     for block in np.unique(blocks):
