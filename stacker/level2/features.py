@@ -23,7 +23,7 @@ of the rows it predicts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -61,6 +61,9 @@ class Level1Outputs:
     candidate_oof: np.ndarray
     candidate_test: np.ndarray
     fold_selection: dict[int, dict[str, list[str]]] | None = None
+    # Averages already built, by the fold their selection left out (None: every row); filled by averages(),
+    # whose callers copy what they take and never write to it.
+    _averages: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def chosen(self, label: str, fold: int | None = None) -> list[str]:
         """Candidates chosen for ``label`` without ``fold`` (or on every row when None or not nested)."""
@@ -69,13 +72,19 @@ class Level1Outputs:
         return self.fold_selection[fold].get(label, [])
 
     def averages(self, fold: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Every label's level-1 average under the selection made without ``fold``.
+        """Every label's level-1 average under the selection made without ``fold`` (built once per selection).
 
         Returns
         -------
         oof : ndarray of shape (n_train, n_labels), float32
         test : ndarray of shape (n_test, n_labels), float32
         """
+        key = fold if self.fold_selection is not None else None
+        if key not in self._averages:
+            self._averages[key] = self._build_averages(key)
+        return self._averages[key]
+
+    def _build_averages(self, fold: int | None) -> tuple[np.ndarray, np.ndarray]:
         from stacker.level1.additions import subset_mean
 
         oof = np.empty(self.candidate_oof.shape[1:], dtype=np.float32)
@@ -97,7 +106,7 @@ class Level1Outputs:
         oof = np.empty(self.candidate_oof.shape[1:], dtype=np.float32)
         for k in np.unique(folds):
             rows = folds == k
-            oof[rows] = self.averages(int(k) if self.fold_selection is not None else None)[0][rows]
+            oof[rows] = self.averages(int(k))[0][rows]
         return oof
 
     def indices(self, names: Sequence[str]) -> list[int]:
@@ -136,7 +145,6 @@ class FoldFeatures:
         check_feature_set(kind)
         self.level1 = level1
         self.kind = kind
-        self._averages: dict[int | None, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def in_folds(self) -> bool:
@@ -166,7 +174,7 @@ class FoldFeatures:
         train = [level1.candidate_oof[rows, :, j].T]
         test = [level1.candidate_test[rows, :, j].T]
         if self.kind in ("all-labels", "all-models+labels"):
-            average_oof, average_test = self._label_averages(k)
+            average_oof, average_test = level1.averages(k)
             train.insert(0, average_oof)
             test.insert(0, average_test)
         return LabelFeatures(self.names(j, k), np.hstack(train).astype(np.float32), np.hstack(test).astype(np.float32))
@@ -178,12 +186,6 @@ class FoldFeatures:
             raise ValidationError(f"label {label!r} has no selected models in the level-1 selection; rerun "
                                   f"'stacker select' or use --features all-models")
         return names
-
-    def _label_averages(self, k: int | None) -> tuple[np.ndarray, np.ndarray]:
-        key = k if self.level1.fold_selection is not None else None
-        if key not in self._averages:
-            self._averages[key] = self.level1.averages(key)
-        return self._averages[key]
 
 
 class StaticFeatures:
