@@ -63,7 +63,7 @@ from baselines import (  # noqa: E402
     score,
     top_k_mean,
 )
-from zoo import DEFAULT_DATA, DEFAULT_OUT, SEEDS, Zoo, build_zoo, load_split  # noqa: E402
+from zoo import DEFAULT_DATA, DEFAULT_OUT, SEEDS, Split, Zoo, build_zoo, load_split  # noqa: E402
 
 BETA = 2.0
 BASELINE_PREFIX = "baseline: "
@@ -196,9 +196,14 @@ def clear_stages(ws, log) -> None:
 
 
 def run_dataset(name: str, args, log) -> dict:
-    """Build/load the zoo, collect, score baselines and stacker stages; return the dataset's document."""
+    """Build/load the zoo of the official split, collect, score baselines and stacker stages; return the document."""
+    return run_split(load_split(args.data, name), args, log)
+
+
+def run_split(split: Split, args, log) -> dict:
+    """:func:`run_dataset` on any train/test ``split`` (its zoo in ``<args.out>/<split.name>``)."""
     start = time.perf_counter()
-    split = load_split(args.data, name)
+    name = split.name
     zoo = build_zoo(split, args.out, kinds=args.kinds, seeds=args.seeds, rebuild=args.rebuild, log=log)
     ws = zoo.workspace()
     clear_stages(ws, log)

@@ -101,6 +101,39 @@ def load_split(data_dir: Path, name: str) -> Split:
     return Split(name, labels, parts["train"][1], parts["train"][2], parts["test"][1], parts["test"][2])
 
 
+def resplit(split: Split, seed: int) -> Split:
+    """A new train/test draw of the pooled rows of ``split``, of the same sizes, named ``<name>-resplit<seed>``.
+
+    Train and test rows are pooled (train first) and a test set of ``len(split.Y_test)`` rows is drawn with
+    ``MultilabelStratifiedShuffleSplit(n_splits=1, test_size=n_test, random_state=seed)``. Iterative
+    stratification misses the requested size by a few rows; the surplus side gives that many rows, drawn
+    with ``numpy.random.default_rng(seed)``, to the other, so both sizes equal the official ones. Rows keep
+    their pooled order within each part. Deterministic per ``seed``.
+
+    Parameters
+    ----------
+    split : the official split; X (n, n_features), Y (n, n_labels) for each part
+    seed : random state of the draw; also names the split (and so its zoo folder)
+
+    Returns
+    -------
+    Split with ``len(split.X_train)`` train and ``len(split.X_test)`` test rows, every pooled row in exactly one part
+    """
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+    X = np.concatenate([split.X_train, split.X_test])
+    Y = np.concatenate([split.Y_train, split.Y_test])
+    n_test = len(split.Y_test)
+    _, test = next(MultilabelStratifiedShuffleSplit(n_splits=1, test_size=n_test, random_state=seed).split(X, Y))
+    is_test = np.zeros(len(Y), dtype=bool)
+    is_test[test] = True
+    surplus = int(is_test.sum()) - n_test  # > 0: too many test rows; < 0: too few
+    if surplus:
+        donors = np.flatnonzero(is_test if surplus > 0 else ~is_test)
+        is_test[np.random.default_rng(seed).choice(donors, size=abs(surplus), replace=False)] ^= True
+    return Split(f"{split.name}-resplit{seed}", split.labels, X[~is_test], Y[~is_test], X[is_test], Y[is_test])
+
+
 # ----- the zoo ---------------------------------------------------------------------------------------------
 def _per_label(make: Callable[[], object], scale: bool = True) -> FitPredict:
     """One ``make()`` classifier per label (standardized features unless ``scale=False``)."""
