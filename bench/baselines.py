@@ -3,8 +3,8 @@
 Pure numpy / scikit-learn on arrays; nothing here reads stacker's files. Every
 baseline takes the runs' out-of-fold and test probabilities, ``P_oof`` of shape
 (n_runs, n_train, n_labels) and ``P_test`` of shape (n_runs, n_test, n_labels),
-and returns :class:`Predictions` (an OOF and a test matrix) to be thresholded
-like any stage:
+and returns :class:`Predictions` (an OOF and a test matrix) to be decided
+like any stage (by the CV-best of the rules in :data:`RULES`):
 
 - :func:`best_single` - the run with the best in-sample OOF F-beta (greedy thresholds);
 - :func:`mean_of_runs` - the plain average of every run;
@@ -27,10 +27,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stacker.thresholds import apply_thresholds, best_fbeta, evaluate_thresholds, fbeta_score, fit_thresholds
+from stacker.thresholds import best_fbeta, fbeta_score, fit_thresholds
 
 EPS = 1e-6
-RULES = ("greedy", "smooth")
+# Every row, baseline or stage, is decided by the rule of these with the best CV score, the choice
+# ``stacker submit --best`` makes among them; the first two are thresholds fitted on OOF (the baselines
+# as the issue defines them are scored with the better of those two as well: THRESHOLD_RULES).
+RULES = ("greedy", "smooth", "expected-f")
+THRESHOLD_RULES = ("greedy", "smooth")
 
 
 @dataclass(frozen=True)
@@ -144,28 +148,33 @@ def per_sample_fbeta(y_true: np.ndarray, y_pred: np.ndarray, beta: float = 2.0) 
 
 
 def score(Y, folds, Y_test, predictions: Predictions, beta: float = 2.0) -> dict:
-    """Honest CV and official-test per-sample F-beta of ``predictions``, for each threshold rule.
+    """Honest CV and official-test per-sample F-beta of ``predictions``, for each decision rule of :data:`RULES`.
 
     Returns ``{"cv": {rule: float}, "cv_se": {rule: float}, "test": {rule: float},
-    "rule": best rule by CV, "cv_best", "se_best", "test_best", "test_se", "gap", "test_rows"}``: ``cv`` is
-    thresholds fitted on K-1 folds and scored on the held-out fold (pooled),
-    ``cv_se`` the standard error of the K held-out fold scores, ``test`` thresholds
+    "rule": best rule by CV, "cv_best", "se_best", "test_best", "test_se", "gap", "test_rows",
+    "rule_thresholds", "test_thresholds"}``: ``cv`` is the rule fitted on K-1 folds
+    and scored on the held-out fold (pooled; :func:`stacker.decide.evaluate_rules`, as ``submit --best``
+    scores its candidates), ``cv_se`` the standard error of the K held-out fold scores, ``test`` the rule
     fitted on all OOF rows applied to the test rows; ``gap`` = test - CV at the CV-best rule;
-    ``test_rows`` the per-row test F-beta at that rule (n_test,), ``test_se`` its standard error.
+    ``test_rows`` the per-row test F-beta at that rule (n_test,), ``test_se`` its standard error;
+    ``rule_thresholds`` / ``test_thresholds`` the CV-best of the threshold rules only and its test score.
     """
-    evaluation = evaluate_thresholds(Y, predictions.oof, np.asarray(folds, dtype=np.int64), beta, "samples",
-                                     methods=RULES)
+    from stacker.decide.evaluate import evaluate_rules
+
+    evaluation = evaluate_rules(Y, predictions.oof, np.asarray(folds, dtype=np.int64), beta, "samples", rules=RULES)
     result = {"cv": {}, "cv_se": {}, "test": {}}
     rows = {}
-    for rule, found in evaluation["methods"].items():
+    for rule, found in evaluation["rules"].items():
         fold_scores = np.asarray(found["fold_scores"])
         result["cv"][rule] = float(found["out_of_fold"])
         result["cv_se"][rule] = float(fold_scores.std(ddof=1) / np.sqrt(len(fold_scores)))
-        predicted = apply_thresholds(predictions.test, found["thresholds"])
+        predicted = found["rule"].predict(predictions.test)
         result["test"][rule] = float(fbeta_score(Y_test, predicted, beta=beta, average="samples"))
         rows[rule] = per_sample_fbeta(Y_test, predicted, beta)
     rule = evaluation["best"]
+    thresholds = max(THRESHOLD_RULES, key=lambda r: (result["cv"][r], -THRESHOLD_RULES.index(r)))
     result.update(rule=rule, cv_best=result["cv"][rule], se_best=result["cv_se"][rule],
                   test_best=result["test"][rule], test_se=float(rows[rule].std(ddof=1) / np.sqrt(len(rows[rule]))),
-                  gap=result["test"][rule] - result["cv"][rule], test_rows=rows[rule])
+                  gap=result["test"][rule] - result["cv"][rule], test_rows=rows[rule],
+                  rule_thresholds=thresholds, test_thresholds=result["test"][thresholds])
     return result

@@ -5,12 +5,15 @@ scikit-learn / LightGBM kinds x 3 seeds, OOF on 5 persisted multi-label
 stratified folds, test = mean of the 5 fold models), ``ws.collect`` the runs,
 then score every method with per-sample F2 (the workspace metric):
 
-- ``CV``: thresholds fitted on K-1 folds of the method's OOF, scored on the
-  held-out fold (``stacker.thresholds.evaluate_thresholds``), greedy and smooth,
+- ``CV``: each decision rule (greedy and smooth thresholds, expected-F) fitted on
+  K-1 folds of the method's OOF, scored on the held-out fold
+  (``stacker.decide.evaluate_rules``, as ``submit --best`` scores its candidates),
   with the standard error of the K fold scores;
-- ``test``: thresholds fitted on all train OOF (the CV-best rule) applied to the
-  method's test predictions, scored on the OFFICIAL test labels, which nothing
-  but this scoring ever reads;
+- ``test``: the CV-best rule fitted on all train OOF applied to the method's test
+  predictions, scored on the OFFICIAL test labels, which nothing but this scoring
+  ever reads. Baselines get the same three rules as the stages (a user with a
+  ten-line script can decide by expected-F too); the best baseline decided by
+  thresholds only (as issue 10 defined the baselines) is reported as well;
 - ``gap``: test - CV.
 
 Rows: the baselines of ``bench/baselines.py`` (best single model, mean of all
@@ -54,6 +57,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from baselines import (  # noqa: E402
+    RULES,
     Predictions,
     per_sample_fbeta,
     best_single,
@@ -236,17 +240,19 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def results_table(doc: dict) -> str:
-    header = ["method", "CV greedy", "CV smooth", "CV SE", "rule", "test F2", "test SE", "test - CV"]
+    header = ["method", "CV greedy", "CV smooth", "CV expected-F", "CV SE", "rule", "test F2", "test SE", "test - CV",
+              "test, thresholds only"]
     rows = []
     for method, s in doc["rows"].items():
-        rows.append([method, f"{s['cv']['greedy']:.4f}", f"{s['cv']['smooth']:.4f}", f"{s['se_best']:.4f}",
-                     s["rule"], f"{s['test_best']:.4f}", f"{s['test_se']:.4f}", f"{s['gap']:+.4f}"])
+        rows.append([method, *(f"{s['cv'][rule]:.4f}" for rule in RULES), f"{s['se_best']:.4f}",
+                     s["rule"], f"{s['test_best']:.4f}", f"{s['test_se']:.4f}", f"{s['gap']:+.4f}",
+                     f"{s['test_thresholds']:.4f} ({s['rule_thresholds']})"])
     best = doc["best"]
     if best:
         se = best["test_rows"].std(ddof=1) / np.sqrt(len(best["test_rows"]))
         honest = best["nested_cv"] if best["nested_cv"] is not None else best["cv"]
-        rows.append([f"stacker --best ({best['source']}; CV: nested choice)", f"{honest:.4f}", "", "",
-                     str(best["thresholds"]), f"{best['test']:.4f}", f"{se:.4f}", f"{best['test'] - honest:+.4f}"])
+        rows.append([f"stacker --best ({best['source']}; CV: nested choice)", f"{honest:.4f}", "", "", "",
+                     str(best["thresholds"]), f"{best['test']:.4f}", f"{se:.4f}", f"{best['test'] - honest:+.4f}", ""])
     return markdown_table(header, rows)
 
 
@@ -301,6 +307,11 @@ def summary_lines(doc: dict) -> list[str]:
                      f"(choice optimism {best['optimism'] or 0.0:+.4f}), test - nested CV {nested_gap:+.4f} "
                      f"({'within' if target else 'outside'} the target: |gap| <= 0.005 or no larger than the "
                      f"mean of all runs' {mean_gap:+.4f}); beats every baseline: {margin > 0}")
+        top_thresholds = max(baselines, key=lambda k: baselines[k]["test_thresholds"])
+        margin = best["test"] - baselines[top_thresholds]["test_thresholds"]
+        lines.append(f"baselines decided by threshold rules only (greedy or smooth, as issue 10 defines them): best on "
+                     f"test {top_thresholds} {baselines[top_thresholds]['test_thresholds']:.4f}; stacker --best "
+                     f"{margin:+.4f}; beats every one: {margin > 0}")
     mismatch = {k: v for k, v in doc["submitted_test"].items() if abs(v - rows[k]["test_best"]) > 1e-9}
     if mismatch:
         lines.append(f"WARNING: submission CSVs score differently from test.parquet: {mismatch}")

@@ -107,8 +107,11 @@ def test_score_of_perfect_predictions_is_the_ceiling_and_gap_is_test_minus_cv():
     perfect = baselines.score(Y, folds, Y_test, baselines.Predictions(Y * 0.9 + 0.05, Y_test * 0.9 + 0.05))
     # rows with no label score 0 (zero_division=0), so "every label right" is the ceiling, not 1
     ceiling = [sk_fbeta(y, y, beta=2.0, average="samples", zero_division=0.0) for y in (Y, Y_test)]
-    assert perfect["cv"] == {"greedy": pytest.approx(ceiling[0]), "smooth": pytest.approx(ceiling[0])}
-    assert perfect["test_best"] == pytest.approx(ceiling[1])
+    assert set(perfect["cv"]) == {"greedy", "smooth", "expected-f"}
+    assert perfect["cv"]["greedy"] == pytest.approx(ceiling[0]) and perfect["cv"]["smooth"] == pytest.approx(ceiling[0])
+    assert perfect["cv"]["expected-f"] <= ceiling[0] + 1e-12  # no rule beats every label right
+    assert perfect["rule"] in ("greedy", "smooth") and perfect["rule_thresholds"] == perfect["rule"]
+    assert perfect["test_best"] == pytest.approx(ceiling[1]) and perfect["test_thresholds"] == perfect["test_best"]
     noisy = baselines.score(Y, folds, Y_test, baselines.mean_of_runs(P_oof, P_test))
     assert noisy["gap"] == pytest.approx(noisy["test_best"] - noisy["cv_best"])
     assert 0 < noisy["cv_se"]["greedy"] < 0.1

@@ -41,9 +41,9 @@ def test_resplit_keeps_the_sizes_pools_every_row_once_and_is_deterministic_per_s
 
 
 def record(split: str, tests: dict[str, list[float]]) -> dict:
-    """A fake split record: per method, its per-row test F2 (CV = test - 0.01)."""
-    rows = {m: {"rule": "greedy", "cv": float(np.mean(t)) - 0.01, "test": float(np.mean(t)), "test_rows": t}
-            for m, t in tests.items()}
+    """A fake split record: per method, its per-row test F2 (CV = test - 0.01; thresholds only: test - 0.02)."""
+    rows = {m: {"rule": "expected-f", "cv": float(np.mean(t)) - 0.01, "test": float(np.mean(t)),
+                "test_thresholds": float(np.mean(t)) - 0.02, "test_rows": t} for m, t in tests.items()}
     return {"split": split, "n_train": 8, "n_test": 4, "n_runs": 2, "rows": rows, "seconds": 1.0,
             "zoo_build_seconds": 1.0, "stage_seconds": 1.0,
             "best": {"source": "blend", "thresholds": "smooth", "chosen_cv": rows[resplits.BEST]["cv"] + 0.02}}
@@ -59,3 +59,6 @@ def test_split_table_margins_are_test_differences_and_the_last_row_their_mean_an
     # margins 0.05 and 0.05: mean 0.05, SE 0; the same over every baseline and the best baseline
     assert last.count("+0.0500 ± 0.0000") == len(resplits.MARGINS) + 1
     assert resplits.mean_se([0.1, 0.3]) == pytest.approx((0.2, 0.1))
+    # against the baselines decided by threshold rules only: 0.55 - 0.48 on both splits
+    assert "threshold rules only (greedy or smooth, as issue 10 defines them): +0.0700 ± 0.0000; --best ahead on " \
+           "2 of 2 splits" in text
