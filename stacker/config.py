@@ -152,8 +152,10 @@ class SelectConfig:
     (``restarts`` greedy runs from random first models, seeded by ``seed``).
     ``per_label``: most models averaged for one label. ``bag``: group runs by
     ``arch+variant``, ``arch`` or not at all (``none``); ``bag_top``: keep the K
-    best runs of each group (None: all). ``objective``: ``fbeta`` (exact best
-    threshold, beta from the workspace metric), ``logloss`` or ``auc``.
+    best runs of each group (None: all). ``objective``: ``logloss`` (the default: the
+    averages feed level 2 and decision rules that read probabilities, such as expected-F,
+    and log loss is smooth where F-beta at the best threshold jumps on a few hundred rows),
+    ``fbeta`` (exact best threshold, beta from the workspace metric) or ``auc``.
     ``nested`` (default): also repeat selection inside each outer fold; the
     level-1 OOF of fold ``k`` then averages the models chosen without fold ``k``
     (honest), level 2 builds fold ``k``'s features from that selection, and the
@@ -169,7 +171,7 @@ class SelectConfig:
     bag_top: int | None = None
     restarts: int = 20
     seed: int = 0
-    objective: str = "fbeta"
+    objective: str = "logloss"
     nested: bool = True
     jobs: int | None = None
     group: str | None = None
