@@ -1,9 +1,9 @@
 """Does ``stacker submit --best`` beat the baselines? Mean margins over random re-splits of the Mulan data.
 
 ``bench/quality.py`` scores every method on the OFFICIAL test split; on emotions
-that is 202 rows, and the margin of ``--best`` over the best baseline there
-(-0.0052, paired SE 0.0099) is pure noise: margins of ~0.005 cannot be resolved
-on one small test split. This script repeats the benchmark over several random
+that is 202 rows, where the paired standard error of ``--best``'s margin over the
+best baseline is about 0.01: margins of ~0.005 cannot be resolved on one small
+test split. This script repeats the benchmark over several random
 re-splits of the pooled train + test rows (``bench/zoo.py:resplit``: seeds
 1..N, multi-label stratified, the official train and test sizes), each with its
 own zoo (``<out>/<name>-resplit<seed>/``, built once and reused), and reports
