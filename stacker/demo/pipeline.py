@@ -102,14 +102,6 @@ class DemoResult:
         """Each stage's score with its better threshold method (both are written as submissions)."""
         return {stage: max(by_method.values()) for stage, by_method in self.threshold_scores.items()}
 
-    @property
-    def best_level2(self) -> tuple[str, float]:
-        """The level-2 stage with the highest score, and that score; ties go to the first learner."""
-        stages = [(score, -i, stage) for i, (stage, score) in enumerate(self.scores.items())
-                  if stage.startswith("level-2 ")]
-        score, _, stage = max(stages)
-        return stage, score
-
 
 def run_demo(root: Path | str, small: bool = False, config: DemoConfig | None = None) -> DemoResult:
     """Build the digits task in ``root`` (a new or empty folder) and run every stage on it.
