@@ -16,6 +16,11 @@ from stacker.oof import collect_runs
 ID = "image_name"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Slow end-to-end tests first, so one worker starts them while the other takes the rest (stable order)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def synthetic_labels(n: int, n_labels: int, rng: np.random.Generator) -> np.ndarray:
     """Binary labels (n, n_labels) with skewed prevalences from 0.9 down to about 0.05."""
     prevalence = np.geomspace(0.9, 0.05, n_labels)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from stacker.__main__ import main
 from stacker.data import Workspace
@@ -16,6 +17,7 @@ from stacker.submission import check_submission
 from stacker.submission.stages import Candidate, choose_best
 
 
+@pytest.mark.slow
 def test_small_demo_runs_every_stage_and_its_best_stage_beats_the_best_single_model(tmp_path):
     result = run_demo(tmp_path / "demo", small=True)
     ws = Workspace.load(result.root)
