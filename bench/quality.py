@@ -21,7 +21,9 @@ runs, per-label top-3 mean, per-label Caruana selection, per-label logistic
 regression on all runs), then every stacker stage run through the public API
 as a user would: ``ws.select(beam=5, per_label=3)``, ``ws.fit_level2`` for every
 registered learner x every feature set in ``stacker.level2.features.FEATURE_SETS``
-(read at run time), ``ws.blend()`` of level 1 and the learners, each written with
+(read at run time), ``ws.blend(["level0/*", "level1", "level2/*"])`` (the stages and
+every level-0 candidate), then ``ws.blend()`` of level 1 and the learners (the
+default, last, so it is the blend ``--best`` sees), each written with
 ``ws.submit`` and its CSV scored; and,
 when ``submit`` has a ``best`` option, ``stacker --best`` with its margin over the
 best baseline and its CV-vs-test gap.
@@ -128,6 +130,12 @@ def stacker_rows(ws, Y_test, learners: list[str], feature_sets: list[str], jobs:
             log(f"  fit-l2 --learner {learner} --features {features}")
             l2 = ws.fit_level2(learner, features=features, jobs=jobs)
             add(f"stacker l2 {learner} / {features}", l2, l2, f"l2-{learner}-{features}", tic)
+    # blend/ is rewritten by each blend; the default one (what a plain 'stacker blend' writes) goes last, so it
+    # is the blend 'submit --best' chooses among.
+    tic = time.perf_counter()
+    log("  blend --from 'level0/*,level1,level2/*' (the stages and every level-0 candidate)")
+    sources = ["level0/*", "level1"] + (["level2/*"] if learners else [])
+    add("stacker blend with level-0 candidates", ws.blend(sources), "blend", "blend-level0", tic)
     tic = time.perf_counter()
     log("  blend (level 1 and every level-2 learner, per-label Caruana, nested)")
     add("stacker blend", ws.blend(), "blend", None, tic)

@@ -407,7 +407,8 @@ class Workspace(_BaseWorkspace):
         ----------
         sources : sequence of str or Level2Result
             Stage folders (``"level1"``, ``"level2/<learner>"``, globs such as
-            ``"level2/*"``) or :meth:`fit_level2` results; empty: every stage
+            ``"level2/*"``), level-0 candidates of :meth:`select` (``"level0/<name>"``,
+            ``"level0/*"``) or :meth:`fit_level2` results; empty: every stage
             folder except the blend itself.
         per_label : int
             Most additions per label (an input added twice counts twice).

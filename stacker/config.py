@@ -224,8 +224,9 @@ class BlendConfig:
     """``stacker blend``: per-label Caruana blend of stage outputs -> ``blend/``.
 
     ``sources``: stage folders relative to the workspace (``level1``,
-    ``level2/<learner>``, globs such as ``level2/*``); empty: every stage
-    folder except the blend itself. ``per_label``: most additions per label
+    ``level2/<learner>``, globs such as ``level2/*``) and level-0 candidates
+    (``level0/<name>``, ``level0/*``: the bags of ``stacker select``); empty:
+    every stage folder except the blend itself. ``per_label``: most additions per label
     (a model added twice counts twice). ``replacement``: an input may be added
     again (its weight is its count over the additions). The weights behind
     fold ``k``'s OOF rows are chosen without fold ``k``.

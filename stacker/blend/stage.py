@@ -1,7 +1,9 @@
 """The ``blend`` stage: stage outputs in, a per-label Caruana blend out, published as ``blend/``.
 
 Reads the OOF and test matrices of the ``--from`` stages
-(:mod:`stacker.data.stages`), aligns each input's log-odds in every fold to
+(:mod:`stacker.data.stages`; ``level0/<name>`` inputs are level-0 candidates
+of the level-1 store, so ``--from 'level0/*'`` is per-label Caruana over the
+models themselves, and ``'level0/*,level2/*'`` lets a model join the stages), aligns each input's log-odds in every fold to
 the average fold's mean and spread (``scaling="fold"``, the default;
 :mod:`stacker.stack.scaling`), blends them per label with log loss as the
 default objective (:mod:`~stacker.blend.weights`), and publishes
@@ -29,13 +31,13 @@ from stacker import progress
 from stacker.blend.weights import BlendFit, blend_matrices, named_weights
 from stacker.config import BLEND_DIR, STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE, BlendConfig
 from stacker.data.metric import MetricSpec
-from stacker.data.stages import missing_views_note, read_inputs, read_views, resolve_sources
+from stacker.data.stages import input_fingerprints, missing_views_note, read_inputs, read_views, resolve_sources
 from stacker.exceptions import ValidationError
 from stacker.level1.objectives import create_objective, list_objectives
 from stacker.level1.additions import subset_mean
 from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix, write_views
-from stacker.publish import file_sha256, publishing, write_json
+from stacker.publish import publishing, write_json
 from stacker.stack.scaling import apply_scaling, check_scaling
 
 BLEND_FILE = "blend.json"
@@ -93,8 +95,7 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
         scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
     document = blend_document(fit, sources, workspace.labels, workspace.n_folds)
     output_dir = Path(workspace.root) / BLEND_DIR
-    inputs = {s: {f: file_sha256(Path(workspace.root) / s / f) for f in (STAGE_OOF_FILE, STAGE_TEST_FILE)}
-              for s in sources}
+    inputs = input_fingerprints(workspace, sources)
     with publishing(output_dir) as staging:
         write_matrix(staging / STAGE_OOF_FILE, fit.oof, workspace.labels)
         write_matrix(staging / STAGE_TEST_FILE, fit.test, workspace.labels)

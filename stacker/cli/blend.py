@@ -17,8 +17,9 @@ _DEFAULT = BlendConfig()
 
 def run(
     sources: Annotated[Optional[str], typer.Option(
-        "--from", help="Stage folders to blend, comma-separated; globs allowed (quote them: 'level2/*'). "
-        "Default: every stage folder (level1, level2/*).")] = None,
+        "--from", help="Stage folders to blend, comma-separated; globs allowed (quote them: 'level2/*'); "
+        "'level0/<name>' is one level-0 candidate of 'select' ('level0/*': every one, a per-label Caruana over "
+        "the models themselves). Default: every stage folder (level1, level2/*).")] = None,
     per_label: Annotated[int, typer.Option(
         help="Most additions per label (an input added twice counts twice).", min=1)] = _DEFAULT.per_label,
     replacement: Annotated[bool, typer.Option(

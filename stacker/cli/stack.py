@@ -23,7 +23,8 @@ FeatureSet = Enum("FeatureSet", {name: name for name in STACK_FEATURES}, type=st
 
 def run(
     sources: Annotated[Optional[str], typer.Option(
-        "--from", help="Stage folders to stack, comma-separated; globs allowed (quote them: 'level2/*@*'). "
+        "--from", help="Stage folders to stack, comma-separated; globs allowed (quote them: 'level2/*@*'); "
+        "'level0/<name>' is one level-0 candidate of 'select' ('level0/*': every one). "
         "Default: every stage folder.")] = None,
     learner: Annotated[LearnerName, typer.Option(help="The learner of this layer.")] = LearnerName(_DEFAULT.learner),
     features: Annotated[FeatureSet, typer.Option(

@@ -8,6 +8,12 @@ A *stage* is a folder holding ``oof.parquet`` (train rows) and ``test.parquet``
 - ``level<N>/<name>`` for N >= 3 (``stacker stack``) and ``blend``: fed by the stages named in their
   ``config.json`` ``inputs``.
 
+Beside stage folders, ``--from`` can name the level-0 *candidates*:
+``level0/<name>`` is one candidate of the level-1 store (a bag of runs, or a
+run, as ``stacker select`` built them; ``level0/*`` is every one). Its OOF is
+made without each row's fold labels by construction, so it is its own view of
+every fold; in the stage graph it hangs off the OOF store (:data:`STORE_NODE`).
+
 A stage may also hold ``nested.parquet``, its *views*: for each outer fold
 ``k``, every train row predicted without fold ``k``'s labels at any layer
 (:func:`stacker.oof.matrix.write_views`). A stage fed by it trains its fit for
@@ -33,6 +39,8 @@ import numpy as np
 
 from stacker.config import BLEND_DIR, LEVEL1_DIR, LEVEL2_DIR, STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE
 from stacker.exceptions import StoreError, ValidationError
+from stacker.oof.store import preview_names
+from stacker.publish import file_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +48,8 @@ logger = logging.getLogger(__name__)
 STORE_NODE = "oof"
 # Where a level-2 learner fitted on one group's level 1 is written: level2/<learner>@<group>.
 GROUP_SEPARATOR = "@"
+# How --from names one level-0 candidate of the level-1 store: level0/<candidate>.
+CANDIDATE_PREFIX = "level0/"
 _LEVEL = re.compile(r"^level([1-9][0-9]*)$")
 
 
@@ -73,7 +83,7 @@ def stage_inputs(root: Path | str, source: str) -> list[str]:
         return [STORE_NODE]
     recorded = _config(Path(root) / source).get("inputs")
     if isinstance(recorded, list) and all(isinstance(s, str) for s in recorded):
-        return list(recorded)
+        return list(dict.fromkeys(STORE_NODE if is_candidate(s) else s for s in recorded))
     if parts[0] == LEVEL2_DIR and len(parts) == 2:  # written before level 2 recorded its inputs
         _, _, group = parts[1].partition(GROUP_SEPARATOR)
         return [f"{LEVEL1_DIR}/{group}" if group else LEVEL1_DIR]
@@ -105,6 +115,11 @@ def upstream_stages(root: Path | str, source: str) -> list[str]:
     return found
 
 
+def is_candidate(source: str) -> bool:
+    """True when ``source`` names a level-0 candidate (``level0/<name>``) rather than a stage folder."""
+    return source.startswith(CANDIDATE_PREFIX)
+
+
 def recorded_optimism(root: Path | str, source: str) -> dict | None:
     """The optimism of ``source``'s own choices as its stage recorded it in ``scores.json`` (None when absent).
 
@@ -118,22 +133,26 @@ def recorded_optimism(root: Path | str, source: str) -> dict | None:
     return optimism if isinstance(optimism, dict) else None
 
 
-def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str] = (), purpose: str = "blend"
-                    ) -> list[str]:
-    """Stage folders named by ``patterns`` (exact names or globs such as ``level2/*``), in order, once each.
+def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str] = (), purpose: str = "blend",
+                    candidates: bool = False) -> list[str]:
+    """Stage folders and level-0 candidates named by ``patterns`` (exact names or globs), in order, once each.
 
-    ``exclude``: the stage being written, which cannot feed itself (also left
-    out of globs). Empty ``patterns``: every stage folder except ``exclude``.
-    Raises ValidationError for a pattern naming an excluded stage, StoreError
-    for one that matches no stage.
+    ``level2/*`` names stage folders, ``level0/*`` every candidate of the
+    level-1 store (``level0/<name>``). ``exclude``: the stage being written,
+    which cannot feed itself (also left out of globs). Empty ``patterns``:
+    every stage folder except ``exclude``, and every candidate when
+    ``candidates``. Raises ValidationError for a pattern naming an excluded
+    stage, StoreError for one that matches nothing.
     """
     excluded = [e.strip("/") for e in exclude]
-    available = [s for s in stage_folders(workspace.root) if not _within(s, excluded)]
+    stages = [s for s in stage_folders(workspace.root) if not _within(s, excluded)]
+    available = stages + candidate_sources(workspace)
     if not patterns:
-        if not available:
+        chosen = available if candidates else stages
+        if not chosen:
             raise StoreError(f"no stage folder in {workspace.root} to {purpose}; run 'stacker select' and "
                              f"'stacker fit-l2' first")
-        return available
+        return chosen
     chosen: list[str] = []
     for pattern in patterns:
         pattern = pattern.strip().strip("/")
@@ -145,10 +164,28 @@ def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str
                                   f"combine (level1, level2/<learner>, ...)")
         matches = [s for s in available if fnmatch.fnmatchcase(s, pattern)]
         if not matches:
+            hint = ("; level-0 candidates come from 'stacker select' (an ungrouped level 1)"
+                    if is_candidate(pattern) else "")
             raise StoreError(f"--from {pattern!r} matches no stage folder with {STAGE_OOF_FILE} and "
-                             f"{STAGE_TEST_FILE}; stages in this workspace: {', '.join(available) or 'none'}")
+                             f"{STAGE_TEST_FILE} and no level-0 candidate; stages in this workspace: "
+                             f"{', '.join(stages) or 'none'}; candidates: {preview_names(candidate_sources(workspace))}"
+                             f"{hint}")
         chosen.extend(m for m in matches if m not in chosen)
     return chosen
+
+
+def candidate_sources(workspace) -> list[str]:
+    """``level0/<name>`` for every candidate of the (ungrouped) level-1 store; empty before ``stacker select``."""
+    return [CANDIDATE_PREFIX + name for name in workspace.level1_store().names()]
+
+
+def input_fingerprints(workspace, sources: Sequence[str]) -> dict[str, dict[str, str]]:
+    """What each source's predictions were, for a stage's ``config.json``: the SHA-256 of a stage folder's
+    prediction files, the content hash of a candidate in the level-1 store."""
+    store = workspace.level1_store()
+    return {s: ({"content_hash": store.entry(s.removeprefix(CANDIDATE_PREFIX)).content_hash} if is_candidate(s)
+                else {f: file_sha256(Path(workspace.root) / s / f) for f in (STAGE_OOF_FILE, STAGE_TEST_FILE)})
+            for s in sources}
 
 
 def read_inputs(workspace, sources: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -163,8 +200,14 @@ def read_inputs(workspace, sources: Sequence[str]) -> tuple[np.ndarray, np.ndarr
     matrices = {name: np.empty((len(sources), rows, len(workspace.labels)), dtype=np.float32)
                 for name, rows in n_rows.items()}
     for i, source in enumerate(sources):
+        if is_candidate(source):
+            continue
         for name, rows in n_rows.items():
             matrices[name][i] = read_stage_matrix(Path(workspace.root) / source / name, workspace.labels, rows)
+    rows = [i for i, source in enumerate(sources) if is_candidate(source)]
+    if rows:  # the level-1 store checks its own matrices
+        names = [sources[i].removeprefix(CANDIDATE_PREFIX) for i in rows]
+        matrices[STAGE_OOF_FILE][rows], matrices[STAGE_TEST_FILE][rows] = workspace.level1_store().load(names)
     return matrices[STAGE_OOF_FILE], matrices[STAGE_TEST_FILE]
 
 
@@ -172,9 +215,10 @@ def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.n
     """Every source's per-fold views (``nested.parquet``), for the layer above to train without each fold.
 
     ``oof`` (n_sources, n_train, n_labels) is what :func:`read_inputs` returned:
-    a source without views (a level 1 selected with ``--no-nested``, a stage
-    written with ``--no-nested-outputs`` or before views existed) contributes
-    its OOF to every fold.
+    a level-0 candidate's OOF is its view of every fold; a stage without views
+    (a level 1 selected with ``--no-nested``, a stage written with
+    ``--no-nested-outputs`` or before views existed) contributes its OOF to
+    every fold too, and is listed as ``missing``.
 
     Returns
     -------
@@ -190,9 +234,10 @@ def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.n
     folds = np.asarray(workspace.folds)
     for i, source in enumerate(sources):
         path = Path(workspace.root) / source / STAGE_NESTED_FILE
-        if not path.exists():
+        if is_candidate(source) or not path.exists():
             views[i] = oof[i]
-            missing.append(source)
+            if not is_candidate(source):
+                missing.append(source)
             continue
         views[i] = read_view_file(path, workspace.labels, n_folds, n_train)
         for k in range(n_folds):  # fold k's own rows are the source's OOF, or the file is from another run

@@ -116,7 +116,7 @@ class Store:
         for e in self.entries():
             if e.name == name:
                 return e
-        raise StoreError(f"no model {name!r} in {self.root}; stored models: {_preview(self.names())}")
+        raise StoreError(f"no model {name!r} in {self.root}; stored models: {preview_names(self.names())}")
 
     def load(self, names: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Stack models into arrays.
@@ -289,7 +289,7 @@ class Store:
             return list(by_name.values())
         unknown = [n for n in names if n not in by_name]
         if unknown:
-            raise StoreError(f"unknown models {_preview(unknown)} in {self.root}; stored: {_preview(list(by_name))}")
+            raise StoreError(f"unknown models {preview_names(unknown)} in {self.root}; stored: {preview_names(list(by_name))}")
         return [by_name[n] for n in names]
 
     def _file(self, digest: str, part: str) -> Path:
@@ -330,6 +330,7 @@ class Store:
             lock.release()
 
 
-def _preview(names: Sequence[str], n: int = 5) -> str:
+def preview_names(names: Sequence[str], n: int = 5) -> str:
+    """The first ``n`` of ``names`` and how many there are, for an error message."""
     shown = ", ".join(repr(x) for x in list(names)[:n])
     return f"[{shown}{', ...' if len(names) > n else ''}] ({len(names)} in all)" if names else "(none)"

@@ -23,7 +23,8 @@ stack's own views, for the layer above), ``config.json`` (the
 resolved config, the learner's parameters, ``inputs`` and the SHA-256 of every
 file read) and ``scores.json`` (out-of-fold F-beta, greedy and smooth
 thresholds with fold standard errors, of the stack and of each input). The
-layer N is one above the highest input layer, so stacks of stacks go to any depth.
+layer N is one above the highest input layer (and at least 2: level-0
+candidates, ``--from 'level0/*'``, are layer 0), so stacks of stacks go to any depth.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from stacker import progress
 from stacker.config import STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE, StackConfig
 from stacker.data.metric import MetricSpec
 from stacker.data.stages import (
-    check_folder_name, missing_views_note, read_inputs, read_views, resolve_sources, stage_layer,
+    check_folder_name, input_fingerprints, missing_views_note, read_inputs, read_views, resolve_sources,
+    stage_layer,
 )
 from stacker.exceptions import ValidationError
 from stacker.level2.learners import create_learner
@@ -46,7 +48,7 @@ from stacker.level2.summary import ScoreTable, layer_optimism, score_matrix
 from stacker.oof.matrix import write_matrix, write_views
 from stacker.stack.features import STACK_FEATURES, StackFeatures
 from stacker.stack.scaling import apply_scaling, check_scaling
-from stacker.publish import file_sha256, publishing, write_json
+from stacker.publish import publishing, write_json
 
 HONESTY = (
     "the fit that predicts fold k trained on each input's predictions made without fold k's labels at any layer "
@@ -94,7 +96,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     learner = check_stack_config(config)
     name = check_folder_name(config.name or config.learner, "--name")
     sources = resolve_sources(workspace, config.sources, purpose="stack")
-    layer = 1 + max(stage_layer(workspace.root, s) for s in sources)
+    layer = max(2, 1 + max(stage_layer(workspace.root, s) for s in sources))  # level-0 candidates alone: 2
     output = f"level{layer}/{name}"  # above every input, so a stack never feeds itself
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
@@ -110,8 +112,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
         scores = {output: score_matrix(workspace.y, stacked_oof, folds, metric)}
         scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
         optimism = layer_optimism(workspace.y, result.in_sample, scores[output], folds, metric, f"level-{layer} fits")
-    input_files = {s: {f: file_sha256(Path(workspace.root) / s / f) for f in (STAGE_OOF_FILE, STAGE_TEST_FILE)}
-                   for s in sources}
+    input_files = input_fingerprints(workspace, sources)
     output_dir = Path(workspace.root) / output
     with publishing(output_dir) as staging:
         write_matrix(staging / STAGE_OOF_FILE, stacked_oof, workspace.labels)

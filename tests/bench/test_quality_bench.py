@@ -205,7 +205,8 @@ def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches
     doc = quality.run_dataset("toy", args, log=lambda m: None)
     assert doc["n_runs"] == 6
     order = [f for f in FEATURE_SETS if f != L2Config.features] + [L2Config.features]  # the default fitted last
-    stages = ["stacker level-1 (beam 5 x 3)"] + [f"stacker l2 logistic / {f}" for f in order] + ["stacker blend"]
+    stages = ["stacker level-1 (beam 5 x 3)"] + [f"stacker l2 logistic / {f}" for f in order] + [
+        "stacker blend with level-0 candidates", "stacker blend"]
     baselines_ = [quality.BASELINE_PREFIX + n for n in ("best single model", "mean of all runs", "per-label top-3 mean",
                                                         "per-label Caruana (log loss, 25 steps)",
                                                         "per-label logistic on all runs (C=1)")]
@@ -227,5 +228,5 @@ def test_quality_run_scores_every_baseline_and_stage_and_each_submission_matches
     stale.mkdir()
     args.learners = []
     again = quality.run_dataset("toy", args, log=lambda m: None)
-    assert not stale.exists() and list(again["rows"]) == baselines_ + [stages[0], "stacker blend"]
+    assert not stale.exists() and list(again["rows"]) == baselines_ + [stages[0], *stages[-2:]]
     assert again["rows"][stages[0]]["test_best"] == doc["rows"][stages[0]]["test_best"]

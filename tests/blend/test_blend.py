@@ -16,7 +16,8 @@ from stacker.exceptions import StoreError, ValidationError
 from stacker.level1 import GreedySelector, create_objective, subset_mean
 from stacker.level2.stage import fit_level2
 from stacker.level2.summary import score_matrix
-from stacker.oof.matrix import read_matrix, write_matrix
+from stacker.data.stages import STORE_NODE, stage_inputs, stage_layer
+from stacker.oof.matrix import read_matrix, read_views, write_matrix
 from stacker.submission.stages import stage_sources
 from stacker.stack.scaling import scale_inputs
 
@@ -217,6 +218,7 @@ def test_a_blend_does_not_blend_itself_by_default(make_stages):
     (["--from", "level1,,level2/a"], "ValidationError", "empty entry"),
     (["--from", "level2/short"], "StoreError", "has 100 rows but the workspace has 150"),
     (["--from", "level2/nolabels"], "StoreError", "lacks label columns"),
+    (["--from", "level0/nope"], "StoreError", "no level-0 candidate.*candidates: \\['level0/c0', 'level0/c1'\\]"),
 ])
 def test_bad_from_is_refused_in_one_line_and_nothing_is_written(make_stages, capsys, args, error, match):
     ws = make_stages(names=("a",))
@@ -231,6 +233,31 @@ def test_bad_from_is_refused_in_one_line_and_nothing_is_written(make_stages, cap
     assert re.search(match, err)
     assert not (ws.root / "blend").exists()
     assert not [p for p in ws.root.iterdir() if p.name.startswith(".blend")]
+
+
+def test_level0_candidates_feed_a_blend_as_their_own_views(make_stages):
+    """``level0/<name>``: a candidate of the level-1 store, read from the store, honest in every fold by itself."""
+    ws = make_stages(names=("a",))
+    store = ws.level1_store()
+    result = run_blend(ws, BlendConfig(sources=("level0/c1",), scaling="none"))
+    oof, test = store.load(["c1"])
+    np.testing.assert_array_equal(stage_matrix(ws, "blend"), oof[0])
+    np.testing.assert_array_equal(stage_matrix(ws, "blend", "test.parquet"), test[0])
+    views = read_views(ws.root / "blend/nested.parquet", ws.labels, ws.n_folds, len(ws.train_ids))
+    for k in range(ws.n_folds):  # no fit below a candidate saw fold k's labels: its OOF is its view of fold k
+        np.testing.assert_array_equal(views[k], oof[0])
+    config = json.loads((ws.root / "blend/config.json").read_text())
+    assert config["inputs_without_views"] == [] and "except that" not in config["honesty"]
+    assert config["input_files"] == {"level0/c1": {"content_hash": store.entry("c1").content_hash}}
+    assert result.scores["level0/c1"] == score_matrix(ws.y, oof[0], ws.folds, ws.metric)
+    assert stage_inputs(ws.root, "blend") == [STORE_NODE] and stage_layer(ws.root, "blend") == 1
+
+    mixed = run_blend(ws, BlendConfig(sources=("level0/*", "level2/a", "level0/c0")))
+    assert mixed.sources == ["level0/c0", "level0/c1", "level2/a"]
+    assert stage_inputs(ws.root, "blend") == [STORE_NODE, "level2/a"] and stage_layer(ws.root, "blend") == 3
+    assert main(["submit", "--from", "blend", "-w", str(ws.root)]) == 0
+    provenance = json.loads((ws.root / "submissions/blend-greedy.json").read_text())
+    assert set(provenance["learner"]["weights"]["label_0"]) <= {"level0/c0", "level0/c1", "level2/a"}
 
 
 def test_library_errors(make_stages):

@@ -355,3 +355,23 @@ def test_notebook_layers_write_what_the_cli_writes(layered, tmp_path):
     for name in ("oof.parquet", "test.parquet"):
         assert (ws.root / top.source / name).read_bytes() == (layered.root / top.source / name).read_bytes()
     assert ws.submit(top, rule="smooth").csv.name == "level3-logistic-smooth.csv"
+
+
+def test_a_stack_on_level0_candidates_is_nested_cv_on_them_and_lands_in_layer_two(make_level1):
+    """``stack --from 'level0/*'``: each candidate of the level-1 store is an input whose OOF is its own view."""
+    from stacker.level2.learners import create_learner
+    from stacker.level2.nested import nested_cv
+
+    ws = make_level1(skills=(0.5, 1.0, 1.5), n_train=150, n_test=20, n_labels=3, k=3)
+    result = run_stack(ws, StackConfig(sources=("level0/*",), learner="ridge", name="over-candidates"))
+    assert result.source == "level2/over-candidates" and result.layer == 2  # candidates are layer 0
+    names = ws.level1_store().names()
+    oof, test = ws.level1_store().load(names)
+    views = np.broadcast_to(oof[:, None], (len(names), ws.n_folds, *oof.shape[1:]))
+    features = StackFeatures(*scale_inputs(oof, views, test, ws.folds), [f"level0/{n}" for n in names], ws.labels,
+                             "inputs")
+    expected = nested_cv(features, ws.y, ws.folds, create_learner("ridge"), seed=0, views=True)
+    np.testing.assert_allclose(read_matrix(ws.root / result.source / "oof.parquet", ws.labels),
+                               expected.oof.astype(np.float32))
+    assert stage_inputs(ws.root, result.source) == [STORE_NODE]
+    assert stage_layer(ws.root, result.source) == 2
