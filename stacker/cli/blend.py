@@ -50,7 +50,7 @@ def _print_result(result) -> None:
     nested = document["nested"]
     rows = [[label, ", ".join(f"{name} {w:.2f}" for name, w in entry["weights"].items()), entry["in_sample"],
              nested["per_label"][label]["held_out"]] for label, entry in document["per_label"].items()]
-    print_table(f"blend of {len(result.sources)} stages per label (weights on every row; held-out: weights chosen "
+    print_table(f"blend of {len(result.sources)} inputs per label (weights on every row; held-out: weights chosen "
                 f"without each fold)", ["label", "weights", "in-sample", "held-out"], rows)
     scores = [[name, *(v for m in ("greedy", "smooth") for v in (s[m]["out_of_fold"], s[m]["standard_error"]))]
               for name, s in result.scores.items()]
