@@ -133,26 +133,25 @@ def recorded_optimism(root: Path | str, source: str) -> dict | None:
     return optimism if isinstance(optimism, dict) else None
 
 
-def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str] = (), purpose: str = "blend",
-                    candidates: bool = False) -> list[str]:
+def resolve_sources(workspace, patterns: Sequence[str], *, exclude: Sequence[str] = (), purpose: str = "blend"
+                    ) -> list[str]:
     """Stage folders and level-0 candidates named by ``patterns`` (exact names or globs), in order, once each.
 
     ``level2/*`` names stage folders, ``level0/*`` every candidate of the
     level-1 store (``level0/<name>``). ``exclude``: the stage being written,
     which cannot feed itself (also left out of globs). Empty ``patterns``:
-    every stage folder except ``exclude``, and every candidate when
-    ``candidates``. Raises ValidationError for a pattern naming an excluded
-    stage, StoreError for one that matches nothing.
+    every stage folder except ``exclude`` (no candidates). Raises
+    ValidationError for a pattern naming an excluded stage, StoreError for one
+    that matches nothing.
     """
     excluded = [e.strip("/") for e in exclude]
     stages = [s for s in stage_folders(workspace.root) if not _within(s, excluded)]
     available = stages + candidate_sources(workspace)
     if not patterns:
-        chosen = available if candidates else stages
-        if not chosen:
+        if not stages:
             raise StoreError(f"no stage folder in {workspace.root} to {purpose}; run 'stacker select' and "
                              f"'stacker fit-l2' first")
-        return chosen
+        return stages
     chosen: list[str] = []
     for pattern in patterns:
         pattern = pattern.strip().strip("/")
