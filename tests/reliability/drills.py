@@ -330,26 +330,37 @@ TRAIN = ["train", "--arch", "test_resnet", "--img-size", "24", "--epochs", "2", 
          "cpu", "--loss", "bce", "--tta", "none", "--no-channels-last", "--workers", "1", "--threads", "1"]
 
 
-def train_kill_drill(ws_root: Path, name: str, rng: np.random.Generator, reference: Path) -> float:
+def train_kill_drill(ws_root: Path, name: str, rng: np.random.Generator, reference: Path,
+                     max_delay: float = 1.5, tries: int = 6) -> float:
     """SIGKILL ``stacker train`` (two folds, :data:`TRAIN`) after its first checkpoint plus a random delay.
 
-    Checks that every fold folder is whole or absent, that ``oof-collect`` refuses an
-    unfinished run in one line, and that ``--resume`` writes the files of the
-    uninterrupted run folder ``reference``. Returns the delay after the first checkpoint.
+    The delay is drawn from ``[0, max_delay)``; a run that finishes before its kill
+    (a fast machine) tested nothing, so it is deleted and the drill draws again from
+    half the range, up to ``tries`` times. Then it checks that every fold folder is
+    whole or absent, that ``oof-collect`` refuses an unfinished run in one line, and
+    that ``--resume`` writes the files of the uninterrupted run folder ``reference``.
+    Returns the delay after the first checkpoint of the run that was killed.
     """
     root = str(ws_root)
-    process = subprocess.Popen([sys.executable, "-m", "stacker", *TRAIN, "--name", name, "-w", root],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
     run = ws_root / "runs" / name
-    deadline = time.monotonic() + 120
-    while not (run / "checkpoints" / "fold0_last.pt").exists() and process.poll() is None \
-            and time.monotonic() < deadline:
-        time.sleep(0.02)
-    delay = float(rng.uniform(0, 1.5))
-    time.sleep(delay)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "train finished before the kill; make the run longer"
+    for _ in range(tries):
+        process = subprocess.Popen([sys.executable, "-m", "stacker", *TRAIN, "--name", name, "-w", root],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env())
+        deadline = time.monotonic() + 120
+        while not (run / "checkpoints" / "fold0_last.pt").exists() and process.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        delay = float(rng.uniform(0, max_delay))
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if process.returncode == -signal.SIGKILL:
+            break
+        assert process.returncode == 0, f"train failed before the kill (exit {process.returncode})"
+        shutil.rmtree(run)
+        max_delay /= 2
+    else:
+        raise AssertionError(f"train finished before every one of {tries} kills; make the run longer")
     Workspace.load(ws_root)
     assert run_cli(["ls", "-w", root])[0] == 0
     folds = sorted(p.name for p in run.iterdir() if p.name.startswith("fold"))
