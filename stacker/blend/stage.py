@@ -43,8 +43,8 @@ from stacker.stack.scaling import apply_scaling, check_scaling
 BLEND_FILE = "blend.json"
 HONESTY = (
     "the blend weights behind fold k's OOF rows were chosen without fold k's rows, on each input's predictions "
-    "made without fold k's labels at any layer (the inputs' nested views); thresholds are fitted on K-1 folds "
-    "and scored on the held-out fold"
+    "made without fold k's labels at any layer (the inputs' nested views); thresholds for fold k are fitted on the "
+    "other folds of the blend's own view of fold k and scored on fold k"
 )
 
 
@@ -88,11 +88,12 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     fit = blend_matrices(scaled_oof, scaled_test, workspace.y, folds, objective, per_label=config.per_label,
                          replacement=config.replacement, views=scaled_views)
     with progress.status("scoring the blend and its inputs out of fold"):
-        scores = {"blend": score_matrix(workspace.y, fit.oof, folds, metric)}
+        scores = {"blend": score_matrix(workspace.y, fit.oof, folds, metric, fit.views)}
         in_sample = np.stack([subset_mean(scaled_oof[:, :, j], choice.selector.selected_)
                               for j, choice in enumerate(fit.labels)], axis=1)
         optimism = layer_optimism(workspace.y, in_sample, scores["blend"], folds, metric, "blend weights")
-        scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
+        scores.update({source: score_matrix(workspace.y, oof[i], folds, metric, views[i])
+                       for i, source in enumerate(sources)})
     document = blend_document(fit, sources, workspace.labels, workspace.n_folds)
     output_dir = Path(workspace.root) / BLEND_DIR
     inputs = input_fingerprints(workspace, sources)

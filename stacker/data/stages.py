@@ -225,24 +225,14 @@ def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.n
     missing : list of str
         The sources that had no views.
     """
-    from stacker.oof.matrix import read_views as read_view_file
-
     n_folds, n_train = workspace.n_folds, len(workspace.train_ids)
     views = np.empty((len(sources), n_folds, n_train, len(workspace.labels)), dtype=np.float32)
     missing = []
-    folds = np.asarray(workspace.folds)
     for i, source in enumerate(sources):
-        path = Path(workspace.root) / source / STAGE_NESTED_FILE
-        if is_candidate(source) or not path.exists():
-            views[i] = oof[i]
-            if not is_candidate(source):
-                missing.append(source)
-            continue
-        views[i] = read_view_file(path, workspace.labels, n_folds, n_train)
-        for k in range(n_folds):  # fold k's own rows are the source's OOF, or the file is from another run
-            if not np.array_equal(views[i, k][folds == k], oof[i][folds == k]):
-                raise StoreError(f"{path} does not match {source}/{STAGE_OOF_FILE} on fold {k}'s rows; it is "
-                                 f"from another run of that stage: re-run it")
+        own = None if is_candidate(source) else stage_views(workspace, source, oof[i])
+        views[i] = oof[i] if own is None else own
+        if own is None and not is_candidate(source):
+            missing.append(source)
     if missing:
         logger.warning("%s had no nested views (nested.parquet): their OOF stands in for every fold, so this layer is "
                        "honest only up to them; re-run them without --no-nested-outputs", ", ".join(missing))
@@ -250,6 +240,26 @@ def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.n
         raise StoreError(f"the nested views of {', '.join(sources)} hold values outside [0, 1] or NaN; re-run "
                          f"those stages")
     return views, missing
+
+
+def stage_views(workspace, source: str, oof: np.ndarray) -> np.ndarray | None:
+    """``source``'s nested views (``nested.parquet``), float32 (n_folds, n_train, n_labels), or None without that file.
+
+    ``oof`` is the stage's OOF matrix: each fold's view of its own rows must
+    equal it, or the file is from another run of the stage (StoreError).
+    """
+    from stacker.oof.matrix import read_views as read_view_file
+
+    path = Path(workspace.root) / source / STAGE_NESTED_FILE
+    if not path.exists():
+        return None
+    views = read_view_file(path, workspace.labels, workspace.n_folds, len(workspace.train_ids))
+    folds = np.asarray(workspace.folds)
+    for k in range(workspace.n_folds):  # fold k's own rows are the source's OOF, or the file is from another run
+        if not np.array_equal(views[k][folds == k], np.asarray(oof, dtype=np.float32)[folds == k]):
+            raise StoreError(f"{path} does not match {source}/{STAGE_OOF_FILE} on fold {k}'s rows; it is "
+                             f"from another run of that stage: re-run it")
+    return views
 
 
 def missing_views_note(missing: Sequence[str]) -> str:

@@ -9,6 +9,11 @@ also scored alone. Rules are compared to the best one *paired over folds*:
 the mean over folds of ``score(rule, k) - score(best, k)`` and its standard
 error ``sd / sqrt(K)``. The folds share their data, so these errors are
 approximate, but a difference within about two of them is noise.
+
+With ``views`` (the stage's nested views) the rule for fold ``k`` is fitted on
+``views[k]``, the other folds' rows as predicted without fold ``k``'s labels
+(as :func:`stacker.thresholds.evaluate_thresholds` does), so no fold's labels
+reach the rule that decides it.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from stacker.decide.rules import applies_to, create_rule, not_applicable, rule_c
 from stacker.exceptions import ValidationError
 from stacker.progress import track
 from stacker.thresholds import fbeta_score
-from stacker.thresholds.evaluate import check_folds
+from stacker.thresholds.evaluate import check_folds, check_views, fit_matrix
 from stacker.thresholds.optimize import check_matrices
 
 
@@ -33,6 +38,7 @@ def evaluate_rules(
     rules: tuple[str, ...] = ("greedy", "smooth"),
     params: dict[str, dict] | None = None,
     zero_division: float = 0.0,
+    views=None,
 ) -> dict:
     """Out-of-fold score, fold spread and paired difference to the best rule, for each rule.
 
@@ -50,6 +56,9 @@ def evaluate_rules(
         Registered rule names, e.g. ``("greedy", "smooth", "expected-f")``.
     params : dict, optional
         ``{rule: {parameter: value}}`` for rules that take parameters.
+    views : array_like of shape (n_folds, n_samples, n_labels), optional
+        ``views[i]``: every row predicted without the labels of the i-th fold id
+        (sorted); the rule deciding that fold is fitted on it. Without it, on ``proba``.
 
     Returns
     -------
@@ -68,6 +77,7 @@ def evaluate_rules(
     """
     y, p = check_matrices(y_true, proba)
     fold = check_folds(folds, len(y))
+    views = check_views(views, p, fold)
     params = dict(params or {})
     for name in (*rules, *params):
         rule_class(name)  # unknown names raise, listing the registered ones
@@ -78,7 +88,7 @@ def evaluate_rules(
     if not kept:
         raise ValidationError("; ".join(skipped.values()) if skipped else "rules is empty; name at least one rule")
     make = {r: _factory(r, beta, average, zero_division, params.get(r, {})) for r in kept}
-    results = {r: _evaluate_rule(y, p, fold, make[r], r, beta, average, zero_division) for r in kept}
+    results = {r: _evaluate_rule(y, p, views, fold, make[r], r, beta, average, zero_division) for r in kept}
     best = max(kept, key=lambda r: (results[r]["out_of_fold"], -kept.index(r)))
     _add_paired_differences(results, best)
     return {"beta": float(beta), "average": average, "n_folds": int(len(np.unique(fold))), "best": best,
@@ -90,16 +100,16 @@ def _factory(name, beta, average, zero_division, params):
     return lambda: create_rule(name, beta=beta, average=average, zero_division=zero_division, **params)
 
 
-def _evaluate_rule(y, p, fold, make, name, beta, average, zero_division) -> dict:
+def _evaluate_rule(y, p, views, fold, make, name, beta, average, zero_division) -> dict:
     def score(truth, pred):
         return fbeta_score(truth, pred, beta=beta, average=average, zero_division=zero_division)
 
     full = make().fit(p, y)
     held_out = np.zeros_like(y)
     fold_scores, fold_thresholds = [], []
-    for k in track(np.unique(fold), description=f"decision rule {name} per fold"):
+    for i, k in enumerate(track(np.unique(fold), description=f"decision rule {name} per fold")):
         train, test = fold != k, fold == k
-        rule = make().fit(p[train], y[train])
+        rule = make().fit(fit_matrix(p, views, i)[train], y[train])
         held_out[test] = rule.predict(p[test])
         fold_scores.append(score(y[test], held_out[test]))
         fold_thresholds.append(getattr(rule, "thresholds_", None))

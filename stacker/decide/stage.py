@@ -17,8 +17,8 @@ from stacker.decide.evaluate import evaluate_rules
 from stacker.thresholds.stage import oof_path, read_stage_oof
 
 DECIDE_FILE = "decide.json"
-HONESTY = ("each rule is fitted on K-1 folds of the stage's OOF predictions and decides the held-out fold; "
-           "out_of_fold scores the pooled held-out decisions; diff_vs_best is the mean over folds of the "
+HONESTY = ("each rule is fitted on K-1 folds of the stage's predictions made without the held-out fold's labels "
+           "(its nested views; its OOF where it has none) and decides the held-out fold; out_of_fold scores the pooled held-out decisions; diff_vs_best is the mean over folds of the "
            "paired per-fold difference to the best rule, diff_se its standard error")
 
 
@@ -40,15 +40,28 @@ def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) 
         paired difference to the best and its standard error, ``thresholds`` per
         label or ``None``), ``not_applicable`` and ``honesty``; JSON types only.
     """
-    proba = read_stage_oof(workspace, source)
-    metric = workspace.metric
-    result = evaluate_rules(workspace.y, proba, np.asarray(workspace.folds, dtype=np.int64), metric.beta,
-                            metric.average, rules=tuple(config.rules), params=config.params,
-                            zero_division=ThresholdConfig().zero_division)
-    document = {"source": source, "metric": metric.name, "labels": list(workspace.labels),
+    result = evaluate_stage_rules(workspace, source, read_stage_oof(workspace, source), tuple(config.rules),
+                                  config.params)
+    document = {"source": source, "metric": workspace.metric.name, "labels": list(workspace.labels),
                 "config": asdict(config), **jsonable(result, workspace.labels), "honesty": HONESTY}
     write_json(decisions_path(workspace, source), document)
     return document
+
+
+def evaluate_stage_rules(workspace, source: str, oof: np.ndarray, rules: tuple[str, ...],
+                         params: dict | None = None) -> dict:
+    """:func:`evaluate_rules` of ``source`` (its OOF matrix ``oof``) on the workspace labels, folds and metric.
+
+    Where the stage wrote nested views (``nested.parquet``) the rule deciding
+    fold ``k`` is fitted on its view ``k``, so no fold's labels choose its own
+    decisions; a stage without views falls back to its OOF.
+    """
+    from stacker.data.stages import stage_views
+
+    metric = workspace.metric
+    return evaluate_rules(workspace.y, oof, np.asarray(workspace.folds, dtype=np.int64), metric.beta, metric.average,
+                          rules=rules, params=params, zero_division=ThresholdConfig().zero_division,
+                          views=stage_views(workspace, source, oof))
 
 
 def decisions_path(workspace, source: str) -> Path:

@@ -274,7 +274,7 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
     if views is not None:  # each fold's view, for a stack or blend fed by level 1
         write_views(staging / STAGE_NESTED_FILE, views, labels)
     write_json(staging / SELECTION_FILE, selection)
-    honest = score_matrix(y, level1_oof, folds, workspace.metric)
+    honest = score_matrix(y, level1_oof, folds, workspace.metric, views)
     if fold_subsets is not None:
         optimism = layer_optimism(y, in_sample, honest, folds, workspace.metric, "selection")
     else:  # not nested: the OOF itself is the in-sample one, and its honest score is unknown

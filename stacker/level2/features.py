@@ -109,6 +109,11 @@ class Level1Outputs:
             oof[rows] = self.averages(int(k))[0][rows]
         return oof
 
+    def fold_views(self, folds: np.ndarray) -> np.ndarray:
+        """Level-1 views, (n_folds, n_train, n_labels) float32: view ``i`` averages, on every row, the selection
+        made without the i-th fold id (equals ``level1/nested.parquet``; the plain averages when not nested)."""
+        return np.stack([self.averages(int(k))[0] for k in np.unique(folds)])
+
     def indices(self, names: Sequence[str]) -> list[int]:
         """Positions of ``names`` in ``candidates``."""
         return [self.candidates.index(name) for name in names]

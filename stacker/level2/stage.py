@@ -45,7 +45,8 @@ from stacker.publish import publishing, write_json
 HONESTY = (
     "base-model OOF features are out-of-fold; the level-1 selection and the best single model of each fold "
     "were chosen without that fold; level-2 fits are nested on the same folds; thresholds are fitted on K-1 "
-    "folds and scored on the held-out fold"
+    "folds of the predictions made without the held-out fold (the nested views; OOF without them) and scored on "
+    "the held-out fold"
 )
 HONESTY_NOT_NESTED = (
     "base-model OOF features are out-of-fold; level-2 fits are nested on the same folds; thresholds are "
@@ -172,8 +173,8 @@ def compare(workspace: Workspace, level1: Level1Outputs, result: NestedResult) -
     scores = {
         "best single": score_matrix(Y, best_single_out_of_fold(Y, level1.candidate_oof, folds, metric.beta), folds,
                                     metric),
-        "level-1": score_matrix(Y, level1.out_of_fold_averages(folds), folds, metric),
+        "level-1": score_matrix(Y, level1.out_of_fold_averages(folds), folds, metric, level1.fold_views(folds)),
         # float32, as written to oof.parquet: the score of exactly what 'stacker submit' reads.
-        "level-2": score_matrix(Y, result.oof.astype(np.float32), folds, metric),
+        "level-2": score_matrix(Y, result.oof.astype(np.float32), folds, metric, result.views),
     }
     return scores, [level1.candidates[m] for m in best]

@@ -1,7 +1,8 @@
 """Out-of-fold comparison of prediction matrices: best single model, level-1 average, level-2.
 
 Each matrix is thresholded the honest way (``stacker.thresholds.evaluate_thresholds``):
-for each fold, thresholds are fitted on the other folds and applied to it.
+for each fold, thresholds are fitted on the other folds (on the stage's view of
+them made without that fold, where it has views) and applied to it.
 The pooled held-out 0/1 predictions give the overall metric and, per label,
 that label's binary F-beta.
 
@@ -47,8 +48,12 @@ def pick_columns(candidate: np.ndarray, choice: np.ndarray) -> np.ndarray:
     return np.stack([candidate[m, :, j] for j, m in enumerate(choice)], axis=1)
 
 
-def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: MetricSpec) -> dict:
+def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: MetricSpec,
+                 views: np.ndarray | None = None) -> dict:
     """Out-of-fold scores of ``proba`` (n_train, n_labels) under both threshold methods.
+
+    With ``views`` (the stage's nested views, (n_folds, n_train, n_labels)) fold
+    ``k``'s thresholds are fitted on view ``k`` rather than on the other folds' OOF.
 
     Returns
     -------
@@ -59,7 +64,8 @@ def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: Me
         binary F-beta of the pooled held-out predictions, ``fold_scores`` each held-out
         fold alone and ``standard_error`` their fold-to-fold standard error.
     """
-    evaluation = evaluate_thresholds(Y, proba, folds.astype(np.int64), metric.beta, metric.average, methods=METHODS)
+    evaluation = evaluate_thresholds(Y, proba, folds.astype(np.int64), metric.beta, metric.average, methods=METHODS,
+                                     views=views)
     scores = {}
     for method, result in evaluation["methods"].items():
         held_out = held_out_predictions(proba, folds, result["fold_thresholds"])

@@ -52,8 +52,8 @@ from stacker.publish import publishing, write_json
 
 HONESTY = (
     "the fit that predicts fold k trained on each input's predictions made without fold k's labels at any layer "
-    "(the inputs' nested views); test rows average the K fits; thresholds are fitted on K-1 folds and scored on "
-    "the held-out fold"
+    "(the inputs' nested views); test rows average the K fits; thresholds for fold k are fitted on the "
+    "other folds of the stack's own view of fold k and scored on fold k"
 )
 
 
@@ -109,8 +109,9 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed, views=make_views)
     stacked_oof = result.oof.astype(np.float32)  # as written: the score of exactly what 'submit' reads
     with progress.status("scoring the stack and its inputs out of fold"):
-        scores = {output: score_matrix(workspace.y, stacked_oof, folds, metric)}
-        scores.update({source: score_matrix(workspace.y, oof[i], folds, metric) for i, source in enumerate(sources)})
+        scores = {output: score_matrix(workspace.y, stacked_oof, folds, metric, result.views)}
+        scores.update({source: score_matrix(workspace.y, oof[i], folds, metric, views[i])
+                       for i, source in enumerate(sources)})
         optimism = layer_optimism(workspace.y, result.in_sample, scores[output], folds, metric, f"level-{layer} fits")
     input_files = input_fingerprints(workspace, sources)
     output_dir = Path(workspace.root) / output

@@ -4,8 +4,9 @@ A *stage* is a folder holding ``oof.parquet`` and ``test.parquet``: ``level1``,
 each ``level2/<learner>`` and ``blend``. A *candidate* is a stage with a decision rule
 (``greedy`` and ``smooth`` thresholds, and ``expected-f`` where the metric is
 per-sample): what one submission would be. Each candidate is scored out of
-fold by :func:`stacker.decide.evaluate_rules` (the rule fitted on K-1 folds,
-scored on the held-out one), with its per-fold scores and their standard error.
+fold by :func:`stacker.decide.stage.evaluate_stage_rules` (the rule fitted on
+K-1 folds of the stage's predictions made without the held-out fold, scored on
+that fold), with its per-fold scores and their standard error.
 
 Choosing the best of many candidates by the same CV scores is itself a
 selection, so its score is optimistic. :func:`choose_best` measures that the
@@ -26,7 +27,8 @@ import numpy as np
 
 from stacker.data.stages import recorded_optimism, stage_folders, stage_inputs, stage_layer
 from stacker.config import STAGE_OOF_FILE
-from stacker.decide.evaluate import evaluate_rules, standard_error
+from stacker.decide.evaluate import standard_error
+from stacker.decide.stage import evaluate_stage_rules
 from stacker.decide.rules import applies_to
 from stacker.exceptions import SubmissionError
 
@@ -141,12 +143,11 @@ def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, 
     if not sources:
         raise SubmissionError(f"no stage in {workspace.root} has oof.parquet and test.parquet; run 'stacker select' "
                               f"(and 'stacker fit-l2') first")
-    metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
-    rules = tuple(r for r in rules if applies_to(r, metric.average))
+    rules = tuple(r for r in rules if applies_to(r, workspace.metric.average))
     candidates = []
     for source in sources:
         oof = read_matrix(Path(workspace.root) / source / STAGE_OOF_FILE, workspace.labels)
-        evaluation = evaluate_rules(workspace.y, oof, folds, metric.beta, metric.average, rules=rules)
+        evaluation = evaluate_stage_rules(workspace, source, oof, rules)
         for method, result in evaluation["rules"].items():
             candidates.append(Candidate(source, method, float(result["out_of_fold"]),
                                         np.asarray(result["fold_scores"], dtype=np.float64)))

@@ -21,7 +21,8 @@ from stacker.data import Workspace
 from stacker.data.stages import (
     GROUP_SEPARATOR, recorded_optimism, stage_inputs, stage_layer, upstream_stages,
 )
-from stacker.decide import evaluate_rules, list_rules
+from stacker.decide import list_rules
+from stacker.decide.stage import evaluate_stage_rules
 from stacker.exceptions import SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
@@ -83,10 +84,7 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     name = config.name or ("best" if config.best else default_name(config.source, config.rule))
     if not _NAME.match(name):
         raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ + -)")
-    metric = workspace.metric
-    evaluation = evaluate_rules(
-        workspace.y, oof, workspace.folds.astype(np.int64), metric.beta, metric.average, rules=(config.rule,)
-    )["rules"][config.rule]
+    evaluation = evaluate_stage_rules(workspace, config.source, oof, (config.rule,))["rules"][config.rule]
     sample = read_sample(workspace.root / workspace.config.test, workspace.config.id_column)
     frame = format_submission(sample, evaluation["rule"].predict(test), workspace.labels,
                               id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)

@@ -22,6 +22,8 @@ _SOURCE = re.compile(rf"^(level[1-9][0-9]*(/[A-Za-z0-9_.@+-]+)?|{re.escape(BLEND
 def evaluate_stage(workspace, source: str, config: ThresholdConfig = ThresholdConfig()) -> dict:
     """Greedy vs smooth thresholds of a stage's OOF predictions on the workspace folds and metric.
 
+    Where the stage wrote nested views, fold ``k``'s thresholds are fitted on its view ``k``.
+
     Parameters
     ----------
     workspace : stacker.data.Workspace
@@ -38,12 +40,15 @@ def evaluate_stage(workspace, source: str, config: ThresholdConfig = ThresholdCo
         :func:`~stacker.thresholds.evaluate_thresholds`'s result plus
         ``source``, ``path``, ``labels`` and ``config``.
     """
+    from stacker.data.stages import stage_views
+
     path = oof_path(workspace, source)
     proba = read_stage_oof(workspace, source)
     metric = workspace.metric
     result = evaluate_thresholds(
         workspace.y, proba, np.asarray(workspace.folds, dtype=np.int64), metric.beta, metric.average,
         bandwidth=config.bandwidth, max_sweeps=config.max_sweeps, zero_division=config.zero_division,
+        views=stage_views(workspace, source, proba),
     )
     return {"source": source, "path": str(path), "labels": list(workspace.labels), "config": asdict(config), **result}
 

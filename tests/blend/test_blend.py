@@ -153,7 +153,8 @@ def test_stage_files_and_reported_score_equals_rescoring_its_oof(make_stages):
     for label in ws.labels:
         assert sum(document["per_label"][label]["weights"].values()) == pytest.approx(1.0)
         assert len(document["nested"]["per_label"][label]["folds"]) == ws.n_folds
-    rescored = score_matrix(ws.y, stage_matrix(ws, "blend"), ws.folds, ws.metric)
+    views = read_views(folder / "nested.parquet", ws.labels, ws.n_folds, len(ws.y))
+    rescored = score_matrix(ws.y, stage_matrix(ws, "blend"), ws.folds, ws.metric, views)
     saved = json.loads((folder / "scores.json").read_text())["pipelines"]
     for method in ("greedy", "smooth"):
         assert saved["blend"][method]["out_of_fold"] == pytest.approx(rescored[method]["out_of_fold"])

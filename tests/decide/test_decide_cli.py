@@ -11,7 +11,9 @@ import pytest
 from stacker.__main__ import main
 from stacker.data import Workspace
 from stacker.decide import evaluate_rules, expected_fbeta_decisions
-from stacker.oof.matrix import read_matrix
+from stacker.config import L2Config
+from stacker.level2.stage import fit_level2
+from stacker.oof.matrix import read_matrix, read_views
 
 
 @pytest.fixture
@@ -42,6 +44,20 @@ def test_decide_prints_the_table_and_writes_decide_json(ws, capsys):
     assert saved["rules"]["expected-f"]["thresholds"] is None and saved["metric"] == "f2-samples"
     for name in expected["rules"]:  # every rule is a row of the printed table
         assert any(line.lstrip("│ ").startswith(name) for line in out.splitlines())
+
+
+def test_decide_fits_the_rule_for_fold_k_on_the_stages_view_of_fold_k(ws, capsys):
+    fit_level2(ws, L2Config(learner="logistic", features="all-models"))
+    stage = ws.level2_dir / "logistic"
+    assert main(["decide", "--from", "level2/logistic", "--rules", "greedy,smooth", "-w", str(ws.root)]) == 0
+    saved = json.loads((stage / "decide.json").read_text())
+    oof = read_matrix(stage / "oof.parquet", ws.labels)
+    views = read_views(stage / "nested.parquet", ws.labels, ws.n_folds, len(oof))
+    expected = evaluate_rules(ws.y, oof, ws.folds.astype(np.int64), rules=("greedy", "smooth"), views=views)
+    for name, r in expected["rules"].items():
+        assert saved["rules"][name]["fold_scores"] == pytest.approx(r["fold_scores"])
+        np.testing.assert_allclose(saved["rules"][name]["fold_thresholds"], r["fold_thresholds"])
+    assert "nested views" in saved["honesty"]
 
 
 def test_decide_json_output_equals_the_saved_file(ws, capsys):

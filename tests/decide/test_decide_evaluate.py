@@ -86,3 +86,51 @@ def test_bad_rules_and_params(data):
 def test_standard_error():
     assert standard_error([1.0]) == 0.0
     assert standard_error([1.0, 3.0]) == pytest.approx(1.0)
+
+
+def noisy_views(p, folds, seed=11):
+    """Views of a stage: each fold's own rows are its OOF ``p``; the other rows differ (fits without that fold)."""
+    rng = np.random.default_rng(seed)
+    ids = np.unique(folds)
+    views = np.clip(p[None] + rng.normal(0.0, 0.15, (len(ids), *p.shape)), 0.0, 1.0)
+    for i, k in enumerate(ids):
+        views[i][folds == k] = p[folds == k]
+    return views
+
+
+def test_with_views_the_rule_deciding_a_fold_is_fitted_on_that_folds_view(data):
+    y, p, _ = data
+    folds = np.array([5, 9, 3])[np.arange(150) % 3]  # views are in sorted fold-id order: 3, 5, 9
+    views = noisy_views(p, folds)
+    names = ("greedy", "smooth", "expected-f-calibrated")
+    result = evaluate_rules(y, p, folds, 2.0, "samples", rules=names, views=views)
+    for name in names:
+        pooled, scores = np.zeros_like(y), []
+        for i, k in enumerate((3, 5, 9)):
+            rule = create_rule(name).fit(views[i][folds != k], y[folds != k])
+            pooled[folds == k] = rule.predict(p[folds == k])
+            scores.append(fbeta_score(y[folds == k], pooled[folds == k]))
+        r = result["rules"][name]
+        assert r["out_of_fold"] == pytest.approx(fbeta_score(y, pooled)) and r["fold_scores"] == pytest.approx(scores)
+        np.testing.assert_array_equal(r["rule"].predict(p), create_rule(name).fit(p, y).predict(p))  # final: all OOF
+    plain = evaluate_rules(y, p, folds, 2.0, "samples", rules=names)
+    assert any(plain["rules"][n]["fold_scores"] != result["rules"][n]["fold_scores"] for n in names)
+    same = evaluate_rules(y, p, folds, 2.0, "samples", rules=names, views=np.stack([p] * 3))
+    assert all(same["rules"][n]["fold_scores"] == plain["rules"][n]["fold_scores"] for n in names)
+    methods = evaluate_thresholds(y, p, folds, 2.0, "samples", views=views)["methods"]  # one meaning of views
+    for name in ("greedy", "smooth"):
+        np.testing.assert_array_equal(result["rules"][name]["fold_thresholds"], methods[name]["fold_thresholds"])
+        assert result["rules"][name]["out_of_fold"] == pytest.approx(methods[name]["out_of_fold"])
+
+
+def test_views_of_another_run_or_shape_are_refused(data):
+    y, p, folds = data
+    views = noisy_views(p, folds)
+    stale = views.copy()
+    stale[1][folds == 1] = np.clip(stale[1][folds == 1] + 0.01, 0.0, 1.0)
+    for evaluate in (evaluate_rules, evaluate_thresholds):
+        with pytest.raises(ValidationError, match=r"views\[1\] differs from proba on the rows of fold 1"):
+            evaluate(y, p, folds, 2.0, "samples", views=stale)
+        with pytest.raises(ValidationError, match=r"views must have shape \(n_folds, n_samples, n_labels\) = "
+                                                  r"\(3, 150, 4\); found \(2, 150, 4\)"):
+            evaluate(y, p, folds, 2.0, "samples", views=views[:2])

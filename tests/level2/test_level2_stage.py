@@ -10,7 +10,7 @@ import pytest
 from stacker.config import L2Config
 from stacker.exceptions import RegistryError, ValidationError
 from stacker.level2.stage import fit_level2
-from stacker.oof.matrix import read_matrix
+from stacker.oof.matrix import read_matrix, read_views
 from stacker.thresholds import evaluate_thresholds
 
 
@@ -32,7 +32,8 @@ def test_fit_level2_writes_predictions_config_and_scores(make_level1):
     assert "selection used all OOF labels" in saved["honesty"]
     scores = json.loads((out / "scores.json").read_text())
     assert set(scores["pipelines"]) == {"best single", "level-1", "level-2"}
-    expected = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]
+    views = read_views(out / "nested.parquet", ws.labels, ws.n_folds, len(oof))  # fold k's thresholds: view k
+    expected = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples", views=views)["methods"]
     for method in ("greedy", "smooth"):
         assert scores["pipelines"]["level-2"][method]["out_of_fold"] == pytest.approx(expected[method]["out_of_fold"])
     assert scores["best_single"] == result.best_single and set(result.best_single) <= {"c0", "c1", "c2", "c3"}

@@ -137,7 +137,8 @@ def test_a_stack_is_level2_nested_cv_on_its_inputs_views(layered):
     config = json.loads((ws.root / "level3/logistic/config.json").read_text())
     assert config["inputs"] == sources and config["layer"] == 3 and set(config["input_files"]) == set(sources)
     scores = json.loads((ws.root / "level3/logistic/scores.json").read_text())
-    rescored = score_matrix(ws.y, written, ws.folds, ws.metric)["greedy"]["out_of_fold"]
+    written_views = read_views_file(ws.root / "level3/logistic/nested.parquet", ws.labels, ws.n_folds, len(written))
+    rescored = score_matrix(ws.y, written, ws.folds, ws.metric, written_views)["greedy"]["out_of_fold"]
     assert scores["pipelines"]["level3/logistic"]["greedy"]["out_of_fold"] == pytest.approx(rescored)
 
 

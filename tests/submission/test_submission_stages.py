@@ -14,7 +14,7 @@ from stacker.level2.stage import fit_level2
 from stacker.submission import submit
 from stacker.submission.stages import Candidate, choose_best, score_stages, stage_fold_sizes, stage_sources
 from stacker.thresholds import evaluate_thresholds
-from stacker.oof.matrix import read_matrix
+from stacker.oof.matrix import read_matrix, read_views
 
 
 def candidate(source, method, folds):
@@ -65,11 +65,15 @@ def test_submit_best_picks_the_argmax_of_the_printed_table(make_level1, capsys):
     assert [(c["source"], c["method"]) for c in table[:3]] == [("level1", r) for r in ("greedy", "smooth", "expected-f")]
     assert len(table) == 9
     top = max(range(9), key=lambda i: (table[i]["out_of_fold"], -i))
-    # every printed score is the honest evaluation of that stage's oof.parquet (thresholds: as evaluate_thresholds)
+    # every printed score is the honest evaluation of that stage's oof.parquet (thresholds: as evaluate_thresholds,
+    # fold k's fitted on the stage's view of fold k)
     for row in table:
         oof = read_matrix(ws.root / row["source"] / "oof.parquet", ws.labels)
+        nested = ws.root / row["source"] / "nested.parquet"  # this level 1 was selected without views
+        views = read_views(nested, ws.labels, ws.n_folds, len(oof)) if nested.exists() else None
         if row["method"] in ("greedy", "smooth"):
-            evaluation = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples")["methods"]
+            evaluation = evaluate_thresholds(ws.y, oof, ws.folds.astype(np.int64), 2.0, "samples",
+                                             views=views)["methods"]
             assert row["out_of_fold"] == pytest.approx(evaluation[row["method"]]["out_of_fold"])
     assert main(["submit", "--best", "-w", str(ws.root)]) == 0
     out = capsys.readouterr().out
