@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
 from stacker.config import DecideConfig
 from stacker.decide import list_rules
@@ -20,6 +21,7 @@ def run(
     rules: Annotated[str, typer.Option(
         help=f"Comma-separated decision rules to compare; registered: {', '.join(list_rules())}.")]
         = ",".join(DecideConfig.rules),
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -29,7 +31,8 @@ def run(
 
     ws = Workspace.load(workspace)
     names = tuple(name.strip() for name in rules.split(",") if name.strip())
-    document = decide_stage(ws, source, DecideConfig(rules=names))
+    with on_cluster(ws, cluster):
+        document = decide_stage(ws, source, DecideConfig(rules=names))
     if json_output:
         print_json(document)
         return

@@ -13,7 +13,9 @@ approximate, but a difference within about two of them is noise.
 With ``views`` (the stage's nested views) the rule for fold ``k`` is fitted on
 ``views[k]``, the other folds' rows as predicted without fold ``k``'s labels
 (as :func:`stacker.thresholds.evaluate_thresholds` does), so no fold's labels
-reach the rule that decides it.
+reach the rule that decides it. The K fold fits of a rule are tasks of
+:mod:`stacker.parallel` (threads here, workers on a Dask cluster), as the
+threshold fits of :func:`stacker.thresholds.evaluate_thresholds` are.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import numpy as np
 
 from stacker.decide.rules import applies_to, create_rule, not_applicable, rule_class
 from stacker.exceptions import ValidationError
-from stacker.progress import track
 from stacker.thresholds import fbeta_score
 from stacker.thresholds.evaluate import check_folds, check_views, fit_matrix
 from stacker.thresholds.optimize import check_matrices
@@ -87,32 +88,39 @@ def evaluate_rules(
     kept = tuple(r for r in rules if r not in skipped)
     if not kept:
         raise ValidationError("; ".join(skipped.values()) if skipped else "rules is empty; name at least one rule")
-    make = {r: _factory(r, beta, average, zero_division, params.get(r, {})) for r in kept}
-    results = {r: _evaluate_rule(y, p, views, fold, make[r], r, beta, average, zero_division) for r in kept}
+    options = {r: _options(r, beta, average, zero_division, params.get(r, {})) for r in kept}
+    results = {r: _evaluate_rule(y, p, views, fold, r, options[r]) for r in kept}
     best = max(kept, key=lambda r: (results[r]["out_of_fold"], -kept.index(r)))
     _add_paired_differences(results, best)
     return {"beta": float(beta), "average": average, "n_folds": int(len(np.unique(fold))), "best": best,
             "rules": results, "not_applicable": skipped}
 
 
-def _factory(name, beta, average, zero_division, params):
-    create_rule(name, beta=beta, average=average, zero_division=zero_division, **params)  # bad params raise now
-    return lambda: create_rule(name, beta=beta, average=average, zero_division=zero_division, **params)
+def _options(name, beta, average, zero_division, params) -> dict:
+    """Keyword arguments of ``create_rule(name, ...)``; bad params raise now, before any fit."""
+    options = dict(beta=beta, average=average, zero_division=zero_division, **params)
+    create_rule(name, **options)
+    return options
 
 
-def _evaluate_rule(y, p, views, fold, make, name, beta, average, zero_division) -> dict:
+def _evaluate_rule(y, p, views, fold, name, options) -> dict:
+    from stacker.parallel import Shared, map_tasks
+
     def score(truth, pred):
-        return fbeta_score(truth, pred, beta=beta, average=average, zero_division=zero_division)
+        return fbeta_score(truth, pred, beta=options["beta"], average=options["average"],
+                           zero_division=options["zero_division"])
 
-    full = make().fit(p, y)
+    full = create_rule(name, **options).fit(p, y)
+    ks = np.unique(fold)
+    shared = tuple(Shared(a) for a in (y, p, views, fold))
+    fitted = map_tasks(_fit_without_fold, [(name, options, *shared, i, k) for i, k in enumerate(ks)],
+                       prefer="threads", description=f"decision rule {name} per fold")
     held_out = np.zeros_like(y)
-    fold_scores, fold_thresholds = [], []
-    for i, k in enumerate(track(np.unique(fold), description=f"decision rule {name} per fold")):
-        train, test = fold != k, fold == k
-        rule = make().fit(fit_matrix(p, views, i)[train], y[train])
+    fold_scores = []
+    for k, rule in zip(ks, fitted):
+        test = fold == k
         held_out[test] = rule.predict(p[test])
         fold_scores.append(score(y[test], held_out[test]))
-        fold_thresholds.append(getattr(rule, "thresholds_", None))
     return {
         "rule": full,
         "params": full.get_params(),
@@ -121,8 +129,14 @@ def _evaluate_rule(y, p, views, fold, make, name, beta, average, zero_division) 
         "fold_scores": fold_scores,
         "fold_se": standard_error(fold_scores),
         "thresholds": getattr(full, "thresholds_", None),
-        "fold_thresholds": np.array(fold_thresholds) if full.uses_thresholds else None,
+        "fold_thresholds": np.array([rule.thresholds_ for rule in fitted]) if full.uses_thresholds else None,
     }
+
+
+def _fit_without_fold(name, options, y, p, views, fold, i, k):
+    """Rule ``name`` fitted on the rows outside fold ``k``, the i-th fold id (one task of the parallel seam)."""
+    train = fold != k
+    return create_rule(name, **options).fit(fit_matrix(p, views, i)[train], y[train])
 
 
 def _add_paired_differences(results: dict, best: str) -> None:

@@ -75,6 +75,18 @@ def test_fit_l2_on_the_cluster_writes_exactly_the_local_files(make_level1, sched
     assert _files(ws.root, names) == local
 
 
+def test_decide_on_the_cluster_writes_exactly_the_local_file(make_level1, scheduler, capsys):
+    ws = make_level1(n_train=150, n_test=30, n_labels=3)
+    fit_level2(ws, L2Config(learner="ridge"))  # a stage with views: each fold's rule is fitted on its view
+    args = ["decide", "--from", "level2/ridge", "--rules", "greedy,smooth,bagged,expected-f", "-w", str(ws.root)]
+    path = ws.level2_dir / "ridge" / "decide.json"
+    assert main(args) == 0
+    local = path.read_bytes()
+    path.unlink()
+    assert main([*args, "--cluster", scheduler]) == 0
+    assert path.read_bytes() == local
+
+
 def test_oof_collect_on_the_cluster_stores_exactly_the_local_models(make_workspace, scheduler, capsys):
     ws = make_workspace(n_train=90, n_labels=3)
     for i, fmt in enumerate(["csv", "parquet", "npy"]):
