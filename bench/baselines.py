@@ -39,10 +39,15 @@ THRESHOLD_RULES = ("greedy", "smooth")
 
 @dataclass(frozen=True)
 class Predictions:
-    """One method's probabilities: ``oof`` (n_train, n_labels) and ``test`` (n_test, n_labels), in [0, 1]."""
+    """One method's probabilities: ``oof`` (n_train, n_labels) and ``test`` (n_test, n_labels), in [0, 1].
+
+    ``views`` (n_folds, n_train, n_labels): a stacker stage's nested views, on which its
+    rules for each fold are fitted (as stacker scores it); None for a baseline.
+    """
 
     oof: np.ndarray
     test: np.ndarray
+    views: np.ndarray | None = None
 
 
 def best_single(P_oof, P_test, Y, beta: float = 2.0) -> tuple[int, Predictions]:
@@ -161,7 +166,8 @@ def score(Y, folds, Y_test, predictions: Predictions, beta: float = 2.0) -> dict
     """
     from stacker.decide.evaluate import evaluate_rules
 
-    evaluation = evaluate_rules(Y, predictions.oof, np.asarray(folds, dtype=np.int64), beta, "samples", rules=RULES)
+    evaluation = evaluate_rules(Y, predictions.oof, np.asarray(folds, dtype=np.int64), beta, "samples", rules=RULES,
+                                views=predictions.views)
     result = {"cv": {}, "cv_se": {}, "test": {}}
     rows = {}
     for rule, found in evaluation["rules"].items():

@@ -111,8 +111,12 @@ def stacker_rows(ws, Y_test, learners: list[str], feature_sets: list[str], jobs:
     scores, submitted, seconds = {}, {}, {}
 
     def add(row: str, result, source, name: str | None, tic: float) -> None:
+        from stacker.data.stages import stage_views
+
         seconds[row] = round(time.perf_counter() - tic, 1)
-        scores[row] = score(ws.y, ws.folds, Y_test, Predictions(result.oof, result.test), BETA)
+        folder = source if isinstance(source, str) else source.result.output_dir.relative_to(ws.root).as_posix()
+        views = stage_views(ws, folder, result.oof)  # each fold's rule fitted on its view, as stacker scores it
+        scores[row] = score(ws.y, ws.folds, Y_test, Predictions(result.oof, result.test, views), BETA)
         rule = scores[row]["rule"]
         sub = ws.submit(source, rule=rule, name=name and f"{name}-{rule}")
         submitted[row] = float(submission_test_rows(ws, sub, Y_test).mean())
