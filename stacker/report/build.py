@@ -325,9 +325,11 @@ def _stage_graph(ctx: _Context) -> Section:
 
 def _cv_summary(ctx: _Context) -> Section:
     title, key = "CV summary", "cv"
-    intro = ("Honest out-of-fold scores: thresholds fitted on K-1 folds and scored on the held-out fold; level-2 fits "
-             "are nested on the same folds. The level-1 selection itself used every OOF label.")
     summary = ctx.summary
+    intro = ("Out-of-fold scores: thresholds fitted on K-1 folds and scored on the held-out fold; level-2 fits are "
+             "nested on the same folds.")
+    if summary is not None and summary.honesty:  # the stage's own statement (e.g. whether level 1 was nested)
+        intro = f"Out-of-fold scores: {summary.honesty}."
     if summary is None:
         return Section(key, title, intro, missing="No level-2 model yet: run `stacker fit-l2 --learner lightgbm`.")
     plot_cv_summary(summary, ctx.out / "cv_summary.png", dpi=ctx.config.dpi)

@@ -38,11 +38,14 @@ class CVSummary:
         ``{stage: {method: {"out_of_fold": float, "per_label": [float, ...], ...}}}`` with stages
         ``best model per label`` (fit-l2's "best single"), ``level-1`` and ``level-2 <learner>``
         for each learner, in that order.
+    honesty : str
+        What makes the scores honest, as the first ``fit-l2`` run stated it ("" in older files).
     """
 
     metric: str
     labels: list[str]
     stages: dict[str, dict]
+    honesty: str = ""
 
     def overall(self, method: str) -> dict[str, float]:
         """Out-of-fold score of each stage with ``method`` thresholds."""
@@ -70,7 +73,8 @@ def load_cv_summary(level2_dir: Path) -> CVSummary | None:
     stages = {PER_LABEL: first["pipelines"]["best single"], "level-1": first["pipelines"]["level-1"]}
     for learner, document in documents.items():
         stages[f"level-2 {learner}"] = document["pipelines"]["level-2"]
-    return CVSummary(metric=first["metric"], labels=list(first["labels"]), stages=stages)
+    return CVSummary(metric=first["metric"], labels=list(first["labels"]), stages=stages,
+                     honesty=str(first.get("honesty", "")))
 
 
 def best_single_run(workspace, names: Sequence[str] | None = None) -> tuple[str, dict] | None:
@@ -98,7 +102,7 @@ def best_single_run(workspace, names: Sequence[str] | None = None) -> tuple[str,
 
 def with_stage(summary: CVSummary, stage: str, scores: dict) -> CVSummary:
     """``summary`` with ``stage`` (scores as in ``stages``) put first."""
-    return CVSummary(summary.metric, summary.labels, {stage: scores, **summary.stages})
+    return CVSummary(summary.metric, summary.labels, {stage: scores, **summary.stages}, summary.honesty)
 
 
 def _read(path: Path) -> dict:

@@ -79,6 +79,9 @@ def test_every_section_once_all_stages_ran(full_workspace):
         assert_real_png(ws.report_dir / name, min_side=120)
     assert 'class="missing"' not in page
     assert "level-2 logistic" in page and "submissions/l2-logistic-greedy.csv" in page
+    # the CV summary says what made its scores honest, as fit-l2 stated it (level 1 here chose inside each fold)
+    assert "the level-1 selection and the best single model of each fold were chosen without that fold" in page
+    assert "used every OOF label" not in page
     for label in ws.labels:
         assert f'<td class="text">{label}</td>' in page  # per-label tables
 

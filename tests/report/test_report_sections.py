@@ -131,8 +131,9 @@ def _scores(level2: float) -> dict:
 def test_cv_summary_puts_learners_side_by_side(tmp_path):
     for learner, score in (("ridge", 0.78), ("logistic", 0.80)):
         (tmp_path / learner).mkdir()
-        (tmp_path / learner / "scores.json").write_text(json.dumps(_scores(score)))
+        (tmp_path / learner / "scores.json").write_text(json.dumps({**_scores(score), "honesty": f"{learner} says"}))
     summary = load_cv_summary(tmp_path)
+    assert summary.honesty == "logistic says"  # the first learner by name
     assert list(summary.stages) == ["best model per label", "level-1", "level-2 logistic", "level-2 ridge"]
     assert summary.overall("greedy")["level-2 ridge"] == 0.78
     assert summary.best_stage() == ("level-2 logistic", "greedy", 0.80)
