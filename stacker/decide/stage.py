@@ -18,8 +18,9 @@ from stacker.thresholds.stage import oof_path, read_stage_oof
 
 DECIDE_FILE = "decide.json"
 HONESTY = ("each rule is fitted on K-1 folds of the stage's predictions made without the held-out fold's labels "
-           "(its nested views; its OOF where it has none) and decides the held-out fold; out_of_fold scores the pooled held-out decisions; diff_vs_best is the mean over folds of the "
-           "paired per-fold difference to the best rule, diff_se its standard error")
+           "(its nested views; its OOF where it has none) and decides the held-out fold; out_of_fold scores the "
+           "pooled held-out decisions; diff_vs_best is the mean over folds of the paired per-fold difference to the "
+           "best rule, diff_se its standard error")
 
 
 def decide_stage(workspace, source: str, config: DecideConfig = DecideConfig()) -> dict:

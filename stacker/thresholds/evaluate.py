@@ -110,7 +110,7 @@ def _evaluate_method(y, p, views, fold, beta, average, method, options) -> dict:
 
 
 def _fit_without_fold(y, p, views, fold, i, k, beta, average, method, options) -> np.ndarray:
-    """Thresholds of shape (n_labels,) fitted on the rows outside fold ``k``, the i-th fold id (one task of the seam)."""
+    """Thresholds (n_labels,) fitted on the rows outside fold ``k``, the i-th fold id (one task of the seam)."""
     train = fold != k
     return fit_thresholds(y[train], fit_matrix(p, views, i)[train], beta, average, method, **options).thresholds
 
