@@ -10,7 +10,8 @@ blend's OOF rows of fold ``k`` average the inputs with the weights chosen
 without fold ``k``, so scoring the blend's OOF is honest for the choice of
 weights and for every layer below. The blend's own view of fold ``k`` applies
 those weights to the inputs' views of fold ``k``. Test rows use the weights
-chosen on every train row.
+chosen on every train row. Each label is one task of :mod:`stacker.parallel`
+(threads here, workers on a Dask cluster).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stacker import progress
 from stacker.level1 import FoldSelection, GreedySelector, subset_mean
 from stacker.level1.nested import fold_selection
 from stacker.level1.objectives import Objective
@@ -75,27 +75,46 @@ def blend_matrices(oof: np.ndarray, test: np.ndarray, Y: np.ndarray, folds: np.n
         The inputs' views of each fold (:func:`stacker.data.stages.read_views`);
         None: their OOF stands for every fold.
     """
-    def make() -> GreedySelector:
-        return GreedySelector(objective, per_label=per_label, replacement=replacement)
+    from stacker.parallel import Shared, map_tasks
 
     fold_ids = [int(k) for k in np.unique(folds)]
+    shared = tuple(Shared(a) for a in (oof, test, Y, views, folds))
+    fitted = map_tasks(_blend_label, [(*shared, objective, per_label, replacement, j) for j in range(Y.shape[1])],
+                       prefer="threads", description="blending per label")
     blended_oof = np.empty(oof.shape[1:], dtype=np.float32)
     blended_test = np.empty(test.shape[1:], dtype=np.float32)
     blended_views = np.empty((len(fold_ids), *oof.shape[1:]), dtype=np.float32)
     choices = []
-    for j in progress.track(range(Y.shape[1]), "blending per label", total=Y.shape[1]):
-        P = np.ascontiguousarray(oof[:, :, j])
-        selector = make().fit(P, Y[:, j])
-        nested = []
+    for j, (choice, test_column, label_views) in enumerate(fitted):
+        blended_test[:, j] = test_column
+        blended_views[:, :, j] = label_views
         for k in fold_ids:
-            P_k = P if views is None else np.ascontiguousarray(views[:, k, :, j])
-            fold = fold_selection(P_k, Y[:, j], folds, k, make(), objective)
-            blended_views[k, :, j] = subset_mean(P_k, fold.models)
-            blended_oof[folds == k, j] = blended_views[k, folds == k, j]
-            nested.append(fold)
-        blended_test[:, j] = subset_mean(test[:, :, j], selector.selected_)
-        choices.append(LabelBlend(selector, nested))
+            blended_oof[folds == k, j] = label_views[k, folds == k]
+        choices.append(choice)
     return BlendFit(blended_oof, blended_test, choices, blended_views)
+
+
+def _blend_label(oof, test, Y, views, folds, objective, per_label, replacement, j):
+    """Label ``j``'s blend (one task of the parallel seam).
+
+    Returns its :class:`LabelBlend`, its test column (n_test,) and its views
+    (n_folds, n_train): view ``k`` is the inputs' views of fold ``k`` averaged
+    with the selection made without fold ``k``.
+    """
+    def make() -> GreedySelector:
+        return GreedySelector(objective, per_label=per_label, replacement=replacement)
+
+    P = np.ascontiguousarray(oof[:, :, j])
+    selector = make().fit(P, Y[:, j])
+    fold_ids = [int(k) for k in np.unique(folds)]
+    label_views = np.empty((len(fold_ids), P.shape[1]), dtype=np.float32)
+    nested = []
+    for k in fold_ids:
+        P_k = P if views is None else np.ascontiguousarray(views[:, k, :, j])
+        fold = fold_selection(P_k, Y[:, j], folds, k, make(), objective)
+        label_views[k] = subset_mean(P_k, fold.models)
+        nested.append(fold)
+    return LabelBlend(selector, nested), subset_mean(test[:, :, j], selector.selected_), label_views
 
 
 def named_weights(models, names: list[str]) -> dict[str, float]:

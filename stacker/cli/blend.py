@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from stacker.cli._cluster import ClusterOption, on_cluster
 from stacker.cli._console import (OBJECTIVE_HELP, JsonOption, ObjectiveName, Scaling, ScalingOption, WorkspaceOption,
                                   console, print_json, print_table)
 from stacker.config import BlendConfig
@@ -28,6 +29,7 @@ def run(
     scaling: ScalingOption = Scaling(_DEFAULT.scaling),
     objective: Annotated[ObjectiveName, typer.Option(help="What each addition must improve: " + OBJECTIVE_HELP)] = (
         ObjectiveName(_DEFAULT.objective)),
+    cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
@@ -37,7 +39,8 @@ def run(
 
     ws = Workspace.load(workspace)
     names = tuple(s.strip() for s in sources.split(",")) if sources is not None else ()
-    result = run_blend(ws, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
+    with on_cluster(ws, cluster):
+        result = run_blend(ws, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
                                            scaling=scaling.value, objective=objective.value))
     if json_output:
         print_json({"document": result.document, "scores": result.scores})

@@ -87,6 +87,19 @@ def test_decide_on_the_cluster_writes_exactly_the_local_file(make_level1, schedu
     assert path.read_bytes() == local
 
 
+def test_blend_on_the_cluster_writes_exactly_the_local_files(make_level1, scheduler, capsys):
+    ws = make_level1(n_train=150, n_test=30, n_labels=3)
+    for learner in ("ridge", "logistic"):
+        fit_level2(ws, L2Config(learner=learner))
+    args = ["blend", "--per-label", "4", "-w", str(ws.root)]
+    names = [f"blend/{name}" for name in ("oof.parquet", "test.parquet", "nested.parquet", "blend.json", "scores.json")]
+    assert main(args) == 0
+    local = _files(ws.root, names)
+    shutil.rmtree(ws.root / "blend")
+    assert main([*args, "--cluster", scheduler]) == 0
+    assert _files(ws.root, names) == local
+
+
 def test_oof_collect_on_the_cluster_stores_exactly_the_local_models(make_workspace, scheduler, capsys):
     ws = make_workspace(n_train=90, n_labels=3)
     for i, fmt in enumerate(["csv", "parquet", "npy"]):
