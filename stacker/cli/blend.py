@@ -40,8 +40,9 @@ def run(
     ws = Workspace.load(workspace)
     names = tuple(s.strip() for s in sources.split(",")) if sources is not None else ()
     with on_cluster(ws, cluster):
-        result = run_blend(ws, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
-                                           scaling=scaling.value, objective=objective.value))
+        config = BlendConfig(sources=names, per_label=per_label, replacement=replacement, scaling=scaling.value,
+                             objective=objective.value)
+        result = run_blend(ws, config)
     if json_output:
         print_json({"document": result.document, "scores": result.scores})
         return
