@@ -11,11 +11,11 @@ error ``sd / sqrt(K)``. The folds share their data, so these errors are
 approximate, but a difference within about two of them is noise.
 
 With ``views`` (the stage's nested views) the rule for fold ``k`` is fitted on
-``views[k]``, the other folds' rows as predicted without fold ``k``'s labels
-(as :func:`stacker.thresholds.evaluate_thresholds` does), so no fold's labels
-reach the rule that decides it. The K fold fits of a rule are tasks of
-:mod:`stacker.parallel` (threads here, workers on a Dask cluster), as the
-threshold fits of :func:`stacker.thresholds.evaluate_thresholds` are.
+``views[k]``, the other folds' rows as predicted without fold ``k``'s labels,
+so no fold's labels reach the rule that decides it. The K fold fits of a rule
+are tasks of :mod:`stacker.parallel` (threads here, workers on a Dask cluster).
+:func:`stacker.thresholds.evaluate_thresholds` is this loop on the ``greedy``
+and ``smooth`` rules.
 """
 
 from __future__ import annotations
@@ -23,8 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 from stacker.decide.rules import applies_to, create_rule, not_applicable, rule_class
+from stacker.decide.rules._base import AVERAGES
 from stacker.exceptions import ValidationError
 from stacker.thresholds import fbeta_score
+from stacker.thresholds._validate import check_choice
 from stacker.thresholds.evaluate import check_folds, check_views, fit_matrix
 from stacker.thresholds.optimize import check_matrices
 
@@ -79,6 +81,7 @@ def evaluate_rules(
     y, p = check_matrices(y_true, proba)
     fold = check_folds(folds, len(y))
     views = check_views(views, p, fold)
+    check_choice(average, AVERAGES, "average")  # before the rules: an unknown average is not a rule's limitation
     params = dict(params or {})
     for name in (*rules, *params):
         rule_class(name)  # unknown names raise, listing the registered ones

@@ -18,8 +18,6 @@ import numpy as np
 from stacker.config import ThresholdConfig
 from stacker.exceptions import ValidationError
 from stacker.thresholds._validate import METHODS, check_choice, check_proba, check_same_length
-from stacker.thresholds.fbeta import fbeta_score
-from stacker.thresholds.optimize import check_matrices, fit_thresholds
 
 _DEFAULT = ThresholdConfig()
 
@@ -44,6 +42,11 @@ def evaluate_thresholds(
 ) -> dict:
     """Out-of-fold and in-sample scores of each threshold method.
 
+    The threshold methods are the ``greedy`` and ``smooth`` decision rules, so
+    this is :func:`stacker.decide.evaluate_rules` restricted to them, with
+    their options and results named as this package names them: one fold
+    loop serves every rule.
+
     Parameters
     ----------
     y_true : array_like of shape (n_samples, n_labels)
@@ -54,6 +57,7 @@ def evaluate_thresholds(
     beta, average, bandwidth, max_sweeps, zero_division
         As in :func:`~stacker.thresholds.optimize_thresholds`.
     methods : tuple of str, default ("greedy", "smooth")
+        At least one, each at most once.
     views : array_like of shape (n_folds, n_samples, n_labels), optional
         ``views[i]``: every row predicted without the labels of the i-th fold id
         (sorted), equal to ``proba`` on that fold's rows; the thresholds for
@@ -69,54 +73,21 @@ def evaluate_thresholds(
         ``thresholds`` (ndarray (n_labels,), fitted on all rows),
         ``in_sample`` (float, those thresholds scored on all rows),
         ``out_of_fold`` (float, fold-fitted thresholds scored on the held-out rows, all folds pooled),
-        ``fold_scores`` (list of float, each held-out fold alone) and
-        ``fold_thresholds`` (ndarray (n_folds, n_labels)).
+        ``fold_scores`` (list of float, each held-out fold alone),
+        ``fold_thresholds`` (ndarray (n_folds, n_labels)), ``params`` and,
+        as :func:`~stacker.decide.evaluate_rules` computes them, ``fold_se``,
+        ``diff_vs_best`` and ``diff_se``.
     """
-    y, p = check_matrices(y_true, proba)
-    fold = check_folds(folds, len(y))
-    views = check_views(views, p, fold)
+    from stacker.decide.evaluate import evaluate_rules  # decide builds on this package: imported on use
+
     for method in methods:
         check_choice(method, METHODS, "method")
-    options = dict(bandwidth=bandwidth, max_sweeps=max_sweeps, zero_division=zero_division)
-    results = {m: _evaluate_method(y, p, views, fold, beta, average, m, options) for m in methods}
-    best = max(methods, key=lambda m: (results[m]["out_of_fold"], -methods.index(m))) if methods else None
-    return {"beta": float(beta), "average": average, "n_folds": int(len(np.unique(fold))), "best": best, "methods": results}
-
-
-def _evaluate_method(y, p, views, fold, beta, average, method, options) -> dict:
-    from stacker.parallel import Shared, map_tasks
-
-    full = fit_thresholds(y, p, beta, average, method, **options)
-    held_out_pred = np.zeros_like(y)
-    fold_thresholds, fold_scores = [], []
-    ks = np.unique(fold)
-    shared_y, shared_p, shared_fold = Shared(y), Shared(p), Shared(fold)
-    shared_views = Shared(views)
-    fitted = map_tasks(_fit_without_fold, [(shared_y, shared_p, shared_views, shared_fold, i, k, beta, average, method,
-                                            options) for i, k in enumerate(ks)],
-                       prefer="threads", description=f"thresholds ({method}) per fold")
-    for k, thresholds in zip(ks, fitted):
-        test = fold == k
-        held_out_pred[test] = apply_thresholds(p[test], thresholds)
-        fold_thresholds.append(thresholds)
-        fold_scores.append(_score(y[test], held_out_pred[test], beta, average, options))
-    return {
-        "thresholds": full.thresholds,
-        "in_sample": full.score,
-        "out_of_fold": _score(y, held_out_pred, beta, average, options),
-        "fold_scores": fold_scores,
-        "fold_thresholds": np.array(fold_thresholds),
-    }
-
-
-def _fit_without_fold(y, p, views, fold, i, k, beta, average, method, options) -> np.ndarray:
-    """Thresholds (n_labels,) fitted on the rows outside fold ``k``, the i-th fold id (one task of the seam)."""
-    train = fold != k
-    return fit_thresholds(y[train], fit_matrix(p, views, i)[train], beta, average, method, **options).thresholds
-
-
-def _score(y, pred, beta, average, options) -> float:
-    return fbeta_score(y, pred, beta=beta, average=average, zero_division=options["zero_division"])
+    options = {"greedy": {"max_sweeps": max_sweeps}, "smooth": {"bandwidth": bandwidth, "max_sweeps": max_sweeps}}
+    result = evaluate_rules(y_true, proba, folds, beta, average, rules=tuple(methods),
+                            params={m: options[m] for m in methods}, zero_division=zero_division, views=views)
+    fitted = {m: {k: v for k, v in r.items() if k != "rule"} for m, r in result["rules"].items()}
+    return {"beta": result["beta"], "average": result["average"], "n_folds": result["n_folds"],
+            "best": result["best"], "methods": fitted}
 
 
 def check_views(views, proba: np.ndarray, fold: np.ndarray) -> np.ndarray | None:

@@ -51,13 +51,17 @@ def test_paired_differences_to_the_best_rule(data):
 
 
 @pytest.mark.parametrize("average", ["samples", "macro", "micro"])
-def test_greedy_and_smooth_score_as_evaluate_thresholds(data, average):
+def test_evaluate_thresholds_is_this_loop_on_greedy_and_smooth_with_their_options(data, average):
     y, p, folds = data
-    rules = evaluate_rules(y, p, folds, 1.0, average)["rules"]
-    methods = evaluate_thresholds(y, p, folds, 1.0, average)["methods"]
+    options = {"greedy": {"max_sweeps": 1}, "smooth": {"bandwidth": 1.5, "max_sweeps": 1}}
+    rules = evaluate_rules(y, p, folds, 1.0, average, rules=("greedy", "smooth"), params=options)["rules"]
+    methods = evaluate_thresholds(y, p, folds, 1.0, average, bandwidth=1.5, max_sweeps=1)["methods"]
+    default = evaluate_thresholds(y, p, folds, 1.0, average)["methods"]
     for name in ("greedy", "smooth"):
-        assert rules[name]["out_of_fold"] == pytest.approx(methods[name]["out_of_fold"])
+        assert methods[name]["params"] == options[name] and "rule" not in methods[name]
+        assert methods[name]["out_of_fold"] == rules[name]["out_of_fold"]
         np.testing.assert_array_equal(rules[name]["fold_thresholds"], methods[name]["fold_thresholds"])
+    assert not np.array_equal(methods["smooth"]["thresholds"], default["smooth"]["thresholds"])  # options reach it
 
 
 def test_rules_that_do_not_serve_the_average_are_listed_not_scored(data):
@@ -79,6 +83,8 @@ def test_bad_rules_and_params(data):
         evaluate_rules(y, p, folds, rules=("smooth",), params={"smooth": {"width": 1.0}})
     with pytest.raises(ValidationError, match="at least two distinct folds"):
         evaluate_rules(y, p, np.zeros(150, dtype=int))
+    with pytest.raises(ValidationError, match="^unknown average 'weighted'; choose one of: samples, macro, micro$"):
+        evaluate_rules(y, p, folds, average="weighted")
     result = evaluate_rules(y, p, folds, rules=("bagged",), params={"bagged": {"n_bags": 2, "random_state": 7}})
     assert result["rules"]["bagged"]["params"] == {"method": "greedy", "n_bags": 2, "random_state": 7}
 
@@ -117,10 +123,6 @@ def test_with_views_the_rule_deciding_a_fold_is_fitted_on_that_folds_view(data):
     assert any(plain["rules"][n]["fold_scores"] != result["rules"][n]["fold_scores"] for n in names)
     same = evaluate_rules(y, p, folds, 2.0, "samples", rules=names, views=np.stack([p] * 3))
     assert all(same["rules"][n]["fold_scores"] == plain["rules"][n]["fold_scores"] for n in names)
-    methods = evaluate_thresholds(y, p, folds, 2.0, "samples", views=views)["methods"]  # one meaning of views
-    for name in ("greedy", "smooth"):
-        np.testing.assert_array_equal(result["rules"][name]["fold_thresholds"], methods[name]["fold_thresholds"])
-        assert result["rules"][name]["out_of_fold"] == pytest.approx(methods[name]["out_of_fold"])
 
 
 def test_views_of_another_run_or_shape_are_refused(data):
