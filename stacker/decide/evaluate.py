@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stacker.decide.rules import applies_to, create_rule, not_applicable, rule_class
-from stacker.decide.rules._base import AVERAGES
+from stacker.decide.rules import AVERAGES, applies_to, create_rule, not_applicable, rule_class
 from stacker.exceptions import ValidationError
 from stacker.thresholds import fbeta_score
 from stacker.thresholds._validate import check_choice

@@ -18,13 +18,13 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from stacker.data.metric import AVERAGES  # the workspace metric's averages: what a rule can serve
 from stacker.exceptions import ValidationError
 from stacker.parameters import Parameters
 from stacker.thresholds import apply_thresholds
 from stacker.thresholds._validate import check_beta, check_choice, check_proba, check_zero_division
 from stacker.thresholds.optimize import check_matrices
 
-AVERAGES = ("samples", "macro", "micro")
 
 
 class Rule(Parameters, ABC):
