@@ -8,6 +8,7 @@ import numpy as np
 
 from stacker.level2.learners import register_learner
 from stacker.exceptions import ValidationError
+from stacker.level2.learners._bags import BagTraining, train_bags
 from stacker.level2.learners._base import Learner, can_split, inner_split, logit
 
 
@@ -24,9 +25,11 @@ class MLPLearner(Learner):
     averaged away: on the Mulan level-2 inputs (312-1,200 rows a fit) five bags
     raised the test F2 of every dataset (``bench/quality.py``). ``bags=1``, or a
     label too rare for the inner folds, trains one network with a stratified
-    ``valid_fraction`` held out. Runs on CPU with one thread; deterministic for
-    a ``random_state`` (weights, splits and batch order all come from it,
-    without touching torch's global generator).
+    ``valid_fraction`` held out. The bags train together, one batched step for
+    all of them (:mod:`._bags`; the same networks as trained one by one, about
+    2.5x faster: ``bench/mlp.py``). Runs on CPU with one thread; deterministic
+    for a ``random_state`` (weights, dropout, splits and batch order all come
+    from it, without touching torch's global generator).
 
     Parameters
     ----------
@@ -75,13 +78,18 @@ class MLPLearner(Learner):
         self.mean_, self.scale_ = Z.mean(axis=0), Z.std(axis=0) + 1e-6
         Zt = torch.as_tensor((Z - self.mean_) / self.scale_, dtype=torch.float32)
         yt = torch.as_tensor(y, dtype=torch.float32)
-        self.nets_, self.best_epochs_ = [], []
-        for b, (train, valid) in enumerate(self._splits(y)):
-            seed = self.random_state + 7919 * b  # bag 0 seeds as a single network (bags=1) does
+        splits = self._splits(y)
+        seeds = [self.random_state + 7919 * b for b in range(len(splits))]  # bag 0 seeds as a single network does
+        nets, streams = [], []
+        for seed in seeds:
             with _torch_state(seed):
-                net = self._network(X.shape[1])
-                self.best_epochs_.append(self._train(net, Zt, yt, train, valid, seed))
-            self.nets_.append(net)
+                nets.append(self._network(X.shape[1]))
+                streams.append(torch.get_rng_state())  # its dropout masks continue the seed's stream
+        training = BagTraining(dropout=self.dropout, lr=self.lr, weight_decay=self.weight_decay,
+                               batch_size=self.batch_size, max_epochs=self.max_epochs, patience=self.patience)
+        with _torch_state(None):
+            self.best_epochs_ = train_bags(nets, streams, Zt, yt, splits, seeds, training)
+        self.nets_ = nets
 
     def _splits(self, y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """(train, valid) rows of each bag: stratified inner folds, or one ``valid_fraction`` split."""
@@ -108,31 +116,6 @@ class MLPLearner(Learner):
             blocks += [nn.Linear(width, self.hidden), nn.ReLU(), nn.Dropout(self.dropout)]
             width = self.hidden
         return nn.Sequential(*blocks, nn.Linear(width, 1))
-
-    def _train(self, net, Z, y, train: np.ndarray, valid: np.ndarray, seed: int) -> int:
-        """Adam epochs of ``net`` with early stopping on ``valid``; loads the best weights, returns its epoch."""
-        import torch
-
-        optimizer = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        loss_fn = torch.nn.BCEWithLogitsLoss()
-        order = np.random.default_rng(seed)
-        best, best_epoch, best_state = np.inf, 0, None
-        for epoch in range(self.max_epochs):
-            net.train()
-            for batch in np.array_split(order.permutation(train), max(1, len(train) // self.batch_size)):
-                optimizer.zero_grad()
-                loss_fn(net(Z[batch]).squeeze(1), y[batch]).backward()
-                optimizer.step()
-            net.eval()
-            with torch.no_grad():
-                loss = float(loss_fn(net(Z[valid]).squeeze(1), y[valid]))
-            if loss < best - 1e-6:
-                best, best_epoch = loss, epoch
-                best_state = {k: v.clone() for k, v in net.state_dict().items()}
-            elif epoch - best_epoch >= self.patience:
-                break
-        net.load_state_dict(best_state)
-        return best_epoch
 
 
 def _eval(net):
