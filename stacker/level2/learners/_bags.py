@@ -142,9 +142,11 @@ def _stack(nets: list):
     """The bags' parameters as one leaf tensor (n_bags, n_params): per bag each layer's ``weight.T`` then bias."""
     import torch
 
-    flat = [torch.cat([t.reshape(-1) for layer in _linears(net) for t in (layer.weight.detach().T, layer.bias.detach())])
-            for net in nets]
-    return torch.stack(flat).requires_grad_()
+    def flat(net):
+        return torch.cat([t.reshape(-1) for layer in _linears(net) for t in (layer.weight.detach().T, layer.bias)])
+
+    with torch.no_grad():
+        return torch.stack([flat(net) for net in nets]).requires_grad_()
 
 
 def _views(theta, net) -> list:
