@@ -26,7 +26,6 @@ from stacker.thresholds._validate import check_beta, check_choice, check_proba, 
 from stacker.thresholds.optimize import check_matrices
 
 
-
 class Rule(Parameters, ABC):
     """Base class of decision rules.
 

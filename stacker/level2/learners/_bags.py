@@ -103,8 +103,8 @@ class _Adam:
 
     A bag that has stopped early is updated with the others (a zero gradient:
     its kept weights are already copied, and nothing reads the rest), so the
-    usual step is one set of whole-tensor operations; only a running bag with
-    no batch at a step makes it update bag by bag.
+    usual step is one set of whole-tensor operations. Once a running bag has
+    had no batch at a step (its step count then lags), steps update bag by bag.
     """
 
     def __init__(self, theta, training: BagTraining) -> None:
