@@ -17,12 +17,13 @@ predicted probabilities and whether every bag kept the same best epoch.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from stacker.level2.learners import create_learner, logit
 from stacker.level2.learners.mlp import _torch_state
+
+from thresholds import timed  # bench/thresholds.py: best-of-n timer
 
 
 def fit_one_by_one(learner, X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, list[int]]:
@@ -82,15 +83,6 @@ def make_task(n: int, n_features: int = 45, seed: int = 0) -> tuple[np.ndarray, 
     return 1.0 / (1.0 + np.exp(-z)), y
 
 
-def timed(fn, repeats: int = 3) -> tuple[float, object]:
-    best, result = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--small", action="store_true", help="only the two small sizes")
@@ -101,8 +93,8 @@ def main() -> None:
     for n in sizes:
         X, y = make_task(n, seed=n)
         learner = create_learner("mlp")
-        reference_s, (reference, epochs) = timed(lambda: fit_one_by_one(learner, X, y))
-        batched_s, fitted = timed(lambda: create_learner("mlp").fit(X, y))
+        reference_s, (reference, epochs) = timed(fit_one_by_one, learner, X, y, repeat=3)
+        batched_s, fitted = timed(lambda: create_learner("mlp").fit(X, y), repeat=3)
         diff = float(np.abs(fitted.predict_proba(X) - reference).max())
         print(f"  {n:>6} rows: {reference_s / batched_s:.2f}x faster ({batched_s:.2f} s vs {reference_s:.2f} s); "
               f"max |probability difference| {diff:.1e}; best epochs {fitted.best_epochs_} "
