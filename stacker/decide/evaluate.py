@@ -73,7 +73,9 @@ def evaluate_rules(
         (fitted and scored on all rows), ``fold_scores`` (list of K floats),
         ``fold_se`` (standard error of their mean), ``diff_vs_best`` and
         ``diff_se`` (mean and standard error of the per-fold differences to
-        ``best``), ``thresholds`` (ndarray (n_labels,) fitted on all rows, or
+        ``best``), ``per_label`` (list of n_labels floats: binary F-beta of
+        each label's pooled held-out decisions), ``thresholds`` (ndarray
+        (n_labels,) fitted on all rows, or
         ``None`` for a rule without thresholds) and ``fold_thresholds``
         (ndarray (K, n_labels) or ``None``).
     """
@@ -123,10 +125,13 @@ def _evaluate_rule(y, p, views, fold, name, options) -> dict:
         test = fold == k
         held_out[test] = rule.predict(p[test])
         fold_scores.append(score(y[test], held_out[test]))
+    per_label = [fbeta_score(y[:, j], held_out[:, j], beta=options["beta"], average="binary",
+                             zero_division=options["zero_division"]) for j in range(y.shape[1])]
     return {
         "rule": full,
         "params": full.get_params(),
         "out_of_fold": score(y, held_out),
+        "per_label": [float(f) for f in per_label],
         "in_sample": score(y, full.predict(p)),
         "fold_scores": fold_scores,
         "fold_se": standard_error(fold_scores),

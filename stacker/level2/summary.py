@@ -18,8 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from stacker.data.metric import MetricSpec
-from stacker.decide.evaluate import standard_error
-from stacker.thresholds import apply_thresholds, best_fbeta, evaluate_thresholds, fbeta_score
+from stacker.thresholds import best_fbeta, evaluate_thresholds
 
 METHODS = ("greedy", "smooth")
 
@@ -66,16 +65,10 @@ def score_matrix(Y: np.ndarray, proba: np.ndarray, folds: np.ndarray, metric: Me
     """
     evaluation = evaluate_thresholds(Y, proba, folds.astype(np.int64), metric.beta, metric.average, methods=METHODS,
                                      views=views)
-    scores = {}
-    for method, result in evaluation["methods"].items():
-        held_out = held_out_predictions(proba, folds, result["fold_thresholds"])
-        per_label = [fbeta_score(Y[:, j], held_out[:, j], metric.beta, "binary") for j in range(Y.shape[1])]
-        scores[method] = {
-            "out_of_fold": float(result["out_of_fold"]), "in_sample": float(result["in_sample"]),
-            "fold_scores": [float(f) for f in result["fold_scores"]],
-            "standard_error": standard_error(result["fold_scores"]), "per_label": per_label, "thresholds": [float(t) for t in result["thresholds"]],
-        }
-    return scores
+    return {method: {"out_of_fold": float(r["out_of_fold"]), "in_sample": float(r["in_sample"]),
+                     "fold_scores": [float(f) for f in r["fold_scores"]], "standard_error": r["fold_se"],
+                     "per_label": r["per_label"], "thresholds": [float(t) for t in r["thresholds"]]}
+            for method, r in evaluation["methods"].items()}
 
 
 def layer_optimism(Y: np.ndarray, in_sample: np.ndarray, held_out_score: dict, folds: np.ndarray,
@@ -101,15 +94,6 @@ def layer_optimism(Y: np.ndarray, in_sample: np.ndarray, held_out_score: dict, f
     honest = held_out_score["greedy"]["out_of_fold"]
     return {"what": what, "in_sample": float(flattering), "held_out": float(honest),
             "optimism": float(flattering - honest)}
-
-
-def held_out_predictions(proba: np.ndarray, folds: np.ndarray, fold_thresholds: np.ndarray) -> np.ndarray:
-    """0/1 (n_train, n_labels): fold ``k``'s rows thresholded with ``fold_thresholds[i]``, ``k`` the i-th fold id."""
-    pred = np.zeros(proba.shape, dtype=np.uint8)
-    for i, k in enumerate(np.unique(folds)):
-        rows = folds == k
-        pred[rows] = apply_thresholds(proba[rows], fold_thresholds[i])
-    return pred
 
 
 def summary_rows(labels: list[str], scores: dict[str, dict], metric: MetricSpec) -> list[list]:

@@ -32,6 +32,7 @@ def test_each_rule_is_fitted_on_k_minus_1_folds_and_scored_on_the_held_out_one(d
         assert r["out_of_fold"] == pytest.approx(fbeta_score(y, pooled))
         assert r["fold_scores"] == pytest.approx(scores)
         assert r["fold_se"] == pytest.approx(np.std(scores, ddof=1) / np.sqrt(3))
+        assert r["per_label"] == pytest.approx([fbeta_score(y[:, j], pooled[:, j], average="binary") for j in range(4)])
         assert r["in_sample"] == pytest.approx(fbeta_score(y, create_rule(name).fit(p, y).predict(p)))
         np.testing.assert_array_equal(r["rule"].predict(p), create_rule(name).fit(p, y).predict(p))
 
