@@ -20,7 +20,7 @@ rows), so its standard error says whether the choice is beyond the noise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,12 +52,17 @@ class Candidate:
         Held-out predictions of every fold pooled, scored once.
     fold_scores : ndarray of shape (n_folds,)
         Each held-out fold alone (fold ids in increasing order).
+    evaluation : dict or None
+        The rule's :func:`~stacker.decide.evaluate_rules` result (``rule``
+        fitted on every row) when :func:`score_stages` made the candidate, so
+        submitting it needs no refit.
     """
 
     source: str
     method: str
     out_of_fold: float
     fold_scores: np.ndarray
+    evaluation: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def standard_error(self) -> float:
@@ -150,7 +155,7 @@ def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, 
         evaluation = evaluate_stage_rules(workspace, source, oof, rules)
         for method, result in evaluation["rules"].items():
             candidates.append(Candidate(source, method, float(result["out_of_fold"]),
-                                        np.asarray(result["fold_scores"], dtype=np.float64)))
+                                        np.asarray(result["fold_scores"], dtype=np.float64), result))
     return candidates
 
 

@@ -84,7 +84,10 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     name = config.name or ("best" if config.best else default_name(config.source, config.rule))
     if not _NAME.match(name):
         raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ + -)")
-    evaluation = evaluate_stage_rules(workspace, config.source, oof, (config.rule,))["rules"][config.rule]
+    if choice is not None and choice.best.evaluation is not None:  # scored and fitted while choosing
+        evaluation = choice.best.evaluation
+    else:
+        evaluation = evaluate_stage_rules(workspace, config.source, oof, (config.rule,))["rules"][config.rule]
     sample = read_sample(workspace.root / workspace.config.test, workspace.config.id_column)
     frame = format_submission(sample, evaluation["rule"].predict(test), workspace.labels,
                               id_column=workspace.config.id_column, tags_column=workspace.config.tags_column)

@@ -80,6 +80,9 @@ def test_submit_best_picks_the_argmax_of_the_printed_table(make_level1, capsys):
     assert "stages by honest CV" in out and "best: " in out
     result = submit(ws, SubmitConfig(best=True))
     assert (result.source, result.method) == (table[top]["source"], table[top]["method"])
+    # the rule fitted while choosing decides the test rows as submitting that stage and rule directly does
+    plain = submit(ws, SubmitConfig(source=result.source, rule=result.method, name="plain"))
+    assert plain.csv.read_text() == result.csv.read_text() and plain.cv_f2 == result.cv_f2
     provenance = json.loads(result.provenance.read_text())
     assert provenance["source"] == table[top]["source"] and provenance["rule"] == table[top]["method"]
     assert provenance["cv_f2"] == pytest.approx(table[top]["out_of_fold"])
