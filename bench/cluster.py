@@ -25,13 +25,13 @@ import argparse
 import os
 import resource
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fit_l2 import make_data  # noqa: E402  (bench/ is not a package)
+from thresholds import timed  # noqa: E402  (bench/thresholds.py: the best-of-n timer)
 
 from stacker.config import SelectConfig  # noqa: E402
 from stacker.level1.objectives import create_objective  # noqa: E402
@@ -45,12 +45,6 @@ from stacker.parallel import ClusterSpec, connect  # noqa: E402
 def fit_l2(X, X_test, Y, folds, trees: int, jobs: int):
     features = [LabelFeatures([f"x{i}" for i in range(X.shape[1])], X, X_test)] * Y.shape[1]
     return nested_cv(features, Y, folds, create_learner("lightgbm", n_estimators=trees), n_jobs=jobs, seed=0)
-
-
-def timed(fn, *args):
-    start = time.perf_counter()
-    result = fn(*args)
-    return time.perf_counter() - start, result
 
 
 def bench_fit_l2(n: int, trees: int, address: str, repeats: int) -> None:
