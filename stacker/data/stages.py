@@ -249,16 +249,16 @@ def stage_views(workspace, source: str, oof: np.ndarray) -> np.ndarray | None:
     equal it, or the file is from another run of the stage (StoreError).
     """
     from stacker.oof.matrix import read_views as read_view_file
+    from stacker.thresholds.evaluate import mismatched_view
 
     path = Path(workspace.root) / source / STAGE_NESTED_FILE
     if not path.exists():
         return None
     views = read_view_file(path, workspace.labels, workspace.n_folds, len(workspace.train_ids))
-    folds = np.asarray(workspace.folds)
-    for k in range(workspace.n_folds):  # fold k's own rows are the source's OOF, or the file is from another run
-        if not np.array_equal(views[k][folds == k], np.asarray(oof, dtype=np.float32)[folds == k]):
-            raise StoreError(f"{path} does not match {source}/{STAGE_OOF_FILE} on fold {k}'s rows; it is "
-                             f"from another run of that stage: re-run it")
+    k = mismatched_view(views, np.asarray(oof, dtype=np.float32), np.asarray(workspace.folds))
+    if k is not None:  # fold k's own rows are the source's OOF, or the file is from another run
+        raise StoreError(f"{path} does not match {source}/{STAGE_OOF_FILE} on fold {k}'s rows; it is "
+                         f"from another run of that stage: re-run it")
     return views
 
 

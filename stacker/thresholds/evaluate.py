@@ -103,12 +103,20 @@ def check_views(views, proba: np.ndarray, fold: np.ndarray) -> np.ndarray | None
     if v.shape != (len(ks), *proba.shape):
         raise ValidationError(f"views must have shape (n_folds, n_samples, n_labels) = {(len(ks), *proba.shape)}; "
                               f"found {v.shape}")
-    for i, k in enumerate(ks):
-        rows = fold == k
-        if not np.allclose(v[i][rows], proba[rows], rtol=0.0, atol=1e-6):
-            raise ValidationError(f"views[{i}] differs from proba on the rows of fold {k}; a fold's view of its own "
-                                  f"rows is its OOF: the views are from another run of the stage")
+    i = mismatched_view(v, proba, fold)
+    if i is not None:
+        raise ValidationError(f"views[{i}] differs from proba on the rows of fold {ks[i]}; a fold's view of its own "
+                              f"rows is its OOF: the views are from another run of the stage")
     return v
+
+
+def mismatched_view(views: np.ndarray, proba: np.ndarray, fold: np.ndarray) -> int | None:
+    """The first ``i`` whose view differs from ``proba`` on the rows of the i-th fold id, or None when all agree."""
+    for i, k in enumerate(np.unique(fold)):
+        rows = fold == k
+        if not np.allclose(views[i][rows], proba[rows], rtol=0.0, atol=1e-6):
+            return i
+    return None
 
 
 def fit_matrix(proba: np.ndarray, views: np.ndarray | None, i: int) -> np.ndarray:
