@@ -19,7 +19,6 @@ drawn from them. Prints ratios measured in the same run (best of 3 timings).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 

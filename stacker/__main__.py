@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from typing import Sequence
 
@@ -14,8 +15,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run ``stacker`` with ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
     Bad input never gives a traceback: a :class:`StackerError` prints
-    ``Name: message`` on stderr and returns 1, a usage error returns 2 with
-    the parser's message, Ctrl-C prints ``interrupted; <what was kept>`` and returns 130.
+    ``Name: message`` on stderr and returns 1, and so does an ``OSError`` (a
+    read-only workspace, a folder where a file was expected, a full disk:
+    the file and the system's reason); a usage error returns 2 with the
+    parser's message, Ctrl-C prints ``interrupted; <what was kept>`` and returns 130.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -24,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = build_app()(args=args, prog_name="stacker", standalone_mode=False)
     except StackerError as e:
         typer.echo(f"{type(e).__name__}: {e}", err=True)
+        return 1
+    except OSError as e:  # the file system refused (every write is staged, so nothing was half-written)
+        typer.echo(f"{type(e).__name__}: {_os_message(e)}", err=True)
         return 1
     except typer.Exit as e:
         return e.exit_code
@@ -35,6 +41,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result == 130:  # a KeyboardInterrupt inside a command: Typer raises Exit(130), click returns its code
         return _interrupted(args)
     return result if isinstance(result, int) else 0
+
+
+def _os_message(e: OSError) -> str:
+    """``cannot use <file>: <reason>`` with a hint for the usual causes, or the error's own text."""
+    if e.filename is None:
+        return str(e)
+    reason = e.strerror or str(e)
+    hint = {errno.EROFS: "the workspace is on a read-only file system; copy it somewhere writable",
+            errno.EACCES: "check the permissions of that path", errno.EPERM: "check the permissions of that path",
+            errno.EISDIR: "a file was expected there", errno.ENOTDIR: "a folder was expected there",
+            errno.ENOSPC: "free some disk space and run the command again",
+            errno.EEXIST: "something already exists at that path"}.get(e.errno)
+    return f"cannot use {e.filename}: {reason}" + (f"; {hint}" if hint else "")
 
 
 _KEPT = {

@@ -19,10 +19,18 @@ def run(
     labels: Annotated[Optional[str], typer.Option(help="Comma-separated labels (default: inferred, sorted, from train).")] = None,
     metric: Annotated[str, typer.Option(help="f<beta>-samples|macro|micro, e.g. f2-samples (Planet).")] = "f2-samples",
     images: Annotated[str, typer.Option(help="Image folder for 'stacker train' (relative to the workspace).")] = "images",
+    force: Annotated[bool, typer.Option(help="Rewrite an existing stacker.toml (its store, folds and stages were "
+                                              "built for the old one).")] = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Create a workspace: check the train/test CSVs and write stacker.toml (relative paths)."""
+    from stacker import config as cfg
     from stacker.data import Workspace
+    from stacker.exceptions import WorkspaceError
+
+    if (workspace / cfg.CONFIG_FILE).exists() and not force:
+        raise WorkspaceError(f"{workspace / cfg.CONFIG_FILE} already exists; pass --force to rewrite it (its store, "
+                             f"folds and stages were built for the old settings)")
 
     options = {"id_column": id_column, "metric": metric, "images": images}
     if labels:

@@ -36,11 +36,20 @@ def write_folds(path: Path, ids: np.ndarray, folds: np.ndarray, *, id_column: st
     tmp.replace(path)
 
 
+def read_csv_file(path: Path, id_column: str, **options) -> pd.DataFrame:
+    """``pd.read_csv`` with the id column as text; WorkspaceError (one line) when the file is empty or not CSV."""
+    try:
+        return pd.read_csv(path, dtype={id_column: str}, **options)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
+        reason = " ".join(str(e).split())
+        raise WorkspaceError(f"{path}: cannot be read as CSV ({reason})") from e
+
+
 def read_folds(path: Path, ids: np.ndarray, *, id_column: str) -> np.ndarray:
     """Fold of each id in ``ids`` order, checked: every train id once, folds 0..K-1 all used."""
     if not path.exists():
         raise WorkspaceError(f"no fold file at {path}; run 'stacker folds --k 5' first")
-    frame = pd.read_csv(path, dtype={id_column: str})
+    frame = read_csv_file(path, id_column)
     if list(frame.columns[:2]) != [id_column, "fold"]:
         raise WorkspaceError(
             f"{path}: expected columns '{id_column},fold', found {','.join(map(str, frame.columns))}"

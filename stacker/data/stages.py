@@ -286,12 +286,35 @@ def read_stage_matrix(path: Path, labels: Sequence[str], n_rows: int) -> np.ndar
     missing = [label for label in labels if label not in columns]
     if missing:
         raise StoreError(f"{path} lacks label columns {missing}; expected one column per workspace label; {fix}")
-    values = read_matrix(path, labels)
+    try:
+        values = read_matrix(path, labels)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        raise StoreError(f"{path} is not a readable Parquet file ({e}); {fix}") from e
     if len(values) != n_rows:
         raise StoreError(f"{path} has {len(values)} rows but the workspace has {n_rows}; {fix}")
     if not (np.isfinite(values).all() and values.min(initial=0) >= 0 and values.max(initial=0) <= 1):
         raise StoreError(f"{path} holds values outside [0, 1] or NaN; a stage writes probabilities; {fix}")
     return values
+
+
+def read_stage_outputs(workspace, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """``source``'s OOF (n_train, n_labels) and test (n_test, n_labels) matrices, float32, checked against the
+    workspace: StoreError naming the file when one is unreadable, lacks a label or has the wrong row count."""
+    folder = Path(workspace.root) / source
+    return (read_stage_matrix(folder / STAGE_OOF_FILE, workspace.labels, len(workspace.train_ids)),
+            read_stage_matrix(folder / STAGE_TEST_FILE, workspace.labels, len(workspace.test_ids)))
+
+
+def read_stage_json(path: Path, fix: str) -> dict:
+    """A stage's JSON document (``config.json``, ``scores.json``, ...) as a dict; StoreError naming the file and
+    ``fix`` when it cannot be read, is not JSON or is not an object."""
+    try:
+        document = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise StoreError(f"{path} is not a readable JSON file ({e}); {fix}") from e
+    if not isinstance(document, dict):
+        raise StoreError(f"{path} holds a JSON {type(document).__name__}, not the object its stage writes; {fix}")
+    return document
 
 
 def check_folder_name(name: str, what: str) -> str:

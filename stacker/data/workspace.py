@@ -18,7 +18,7 @@ import pandas as pd
 
 from stacker import config as cfg
 from stacker.config import WorkspaceConfig
-from stacker.data.folds import read_folds
+from stacker.data.folds import read_csv_file, read_folds
 from stacker.data.labels import label_matrix, labels_from_frame
 from stacker.data.metric import MetricSpec, parse_metric
 from stacker.exceptions import WorkspaceError
@@ -60,8 +60,9 @@ class Workspace:
         for key in ("train", "test"):
             if key not in raw:
                 raise WorkspaceError(f"{path}: missing required key {key!r}")
+        _check_types(raw, path)
         if raw.get("labels") is not None:
-            raw["labels"] = tuple(raw["labels"])
+            raw["labels"] = check_labels(raw["labels"], f"{path}: labels")
         workspace = cls(root, WorkspaceConfig(**raw))
         parse_metric(workspace.config.metric)
         layers = sorted(p for p in root.glob("level*") if p.is_dir())  # level2/<learner>, level3/<name>, ...
@@ -78,12 +79,22 @@ class Workspace:
         Paths are made relative to ``root``. Nothing is written if a check fails.
         """
         root = Path(root)
+        if options.get("labels") is not None:
+            options["labels"] = check_labels(options["labels"], "--labels")
+        if options.get("images") is not None and Path(options["images"]).is_absolute():
+            options["images"] = _relative(options["images"], root)  # the workspace keeps relative paths only
+        created = not root.exists()
         root.mkdir(parents=True, exist_ok=True)
-        config = WorkspaceConfig(train=_relative(train, root), test=_relative(test, root), **options)
-        workspace = cls(root, config)
-        parse_metric(config.metric)
-        workspace.y  # reads train, checks ids and labels
-        workspace.test_ids
+        try:
+            config = WorkspaceConfig(train=_relative(train, root), test=_relative(test, root), **options)
+            workspace = cls(root, config)
+            parse_metric(config.metric)
+            workspace.y  # reads train, checks ids and labels
+            workspace.test_ids
+        except BaseException:
+            if created and not any(root.iterdir()):  # leave no empty folder behind a refused init
+                root.rmdir()
+            raise
         (root / cfg.CONFIG_FILE).write_text(to_toml(asdict(config)))
         return workspace
 
@@ -227,10 +238,7 @@ class Workspace:
 def _read_ids_csv(path: Path, id_column: str) -> pd.DataFrame:
     if not path.exists():
         raise WorkspaceError(f"file not found: {path}")
-    try:
-        frame = pd.read_csv(path, dtype={id_column: str}, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise WorkspaceError(f"{path}: cannot be read as CSV ({e})") from e
+    frame = read_csv_file(path, id_column, keep_default_na=False, na_values=[""])
     if id_column not in frame.columns:
         raise WorkspaceError(
             f"{path}: no id column {id_column!r}; columns are {list(frame.columns)[:10]} "
@@ -243,6 +251,36 @@ def _read_ids_csv(path: Path, id_column: str) -> pd.DataFrame:
         dup = ids[ids.duplicated()]
         raise WorkspaceError(f"{path}: {len(dup)} duplicated ids (first: {dup.iloc[0]!r})")
     return frame
+
+
+_TEXT_KEYS = ("train", "test", "id_column", "metric", "folds", "tags_column", "images", "image_ext", "store",
+              "cluster")
+
+
+def _check_types(raw: dict, path: Path) -> None:
+    """WorkspaceError naming the key when a stacker.toml value has the wrong type."""
+    for key in _TEXT_KEYS:
+        if key in raw and raw[key] is not None and not isinstance(raw[key], str):
+            raise WorkspaceError(f"{path}: {key} must be a string; found {raw[key]!r}")
+    if "labels" in raw and not isinstance(raw["labels"], list):
+        raise WorkspaceError(f"{path}: labels must be a list of strings, e.g. labels = [\"cat\", \"dog\"]; "
+                             f"found {raw['labels']!r}")
+    variants = raw.get("variants", {})
+    if not isinstance(variants, dict) or not all(isinstance(v, str) for v in variants.values()):
+        raise WorkspaceError(f"{path}: [variants] maps a variant name to its image folder, e.g. "
+                             f"[variants] seg = \"images_seg\"; found {variants!r}")
+
+
+def check_labels(labels, where: str) -> tuple[str, ...]:
+    """``labels`` as a tuple of distinct, non-empty strings; WorkspaceError naming ``where`` otherwise."""
+    labels = tuple(labels)
+    bad = [label for label in labels if not isinstance(label, str) or not label.strip()]
+    if bad or not labels:
+        raise WorkspaceError(f"{where}: labels must be non-empty strings; found {list(labels)!r}")
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise WorkspaceError(f"{where}: each label may appear once; repeated: {', '.join(repeated)}")
+    return labels
 
 
 def _relative(path: Path | str, root: Path) -> str:

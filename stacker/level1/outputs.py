@@ -62,8 +62,7 @@ def load_level1_matrices(workspace: Workspace, group: str | None = None) -> tupl
     oof : ndarray of shape (n_train, n_labels), float32
     test : ndarray of shape (n_test, n_labels), float32
     """
-    from stacker.oof.matrix import read_matrix
+    from stacker.data.stages import read_stage_outputs
 
     load_selection(workspace, group)
-    folder = level1_folder(workspace, group)
-    return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)
+    return read_stage_outputs(workspace, level1_folder(workspace, group).relative_to(workspace.root).as_posix())

@@ -43,13 +43,33 @@ def read_matrix(path: Path, labels: Sequence[str], out: np.ndarray | None = None
     """
     if not Path(path).exists():
         raise StoreError(f"{path} is missing; the stage that writes it has not run (or the store is damaged)")
-    table = pq.read_table(path, columns=list(labels))
+    try:
+        table = pq.read_table(path, columns=list(labels))
+    except (pa.ArrowException, OSError, KeyError) as e:
+        raise damaged_matrix(path, labels, e) from e
+    return fill_matrix(path, table, out)
+
+
+def fill_matrix(path, table: pa.Table, out: np.ndarray | None) -> np.ndarray:
+    """``table``'s label columns as float32 (n_rows, n_labels), into ``out`` when given (StoreError when it
+    has another row count)."""
     if out is None:
-        out = np.empty((table.num_rows, len(labels)), dtype=np.float32)
+        out = np.empty((table.num_rows, table.num_columns), dtype=np.float32)
+    if out.shape[0] != table.num_rows:
+        raise StoreError(f"{path} has {table.num_rows} rows, expected {out.shape[0]}; the store is damaged "
+                         f"(re-collect the runs with --replace) or the stage must be re-run")
     # Label-major stack (contiguous copies) then one transposing copy: about 2x
     # faster than writing each column into the strided output.
     out[:] = np.stack([column.to_numpy() for column in table.columns]).T
     return out
+
+
+def damaged_matrix(path, labels: Sequence[str], error: Exception) -> StoreError:
+    """The one-line StoreError for a matrix file that cannot be read as label columns."""
+    reason = " ".join(str(error).split())
+    return StoreError(f"{path} is not a readable matrix with one column per label ({len(labels)} labels: "
+                      f"{reason}); the store is damaged (re-collect the runs with --replace) or the stage that "
+                      f"wrote it must be re-run")
 
 
 # The column of a nested-views file naming the outer fold each block of rows was made without.

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from stacker.exceptions import StoreError
 from stacker.oof.location import filesystem, publish
+from stacker.oof.matrix import damaged_matrix, fill_matrix
 from stacker.oof.store import DATA_DIR, ModelEntry, Store
 
 INFO = "store.json"
@@ -81,7 +82,13 @@ class ObjectStore(Store):
             self.fs.invalidate_cache(folder)
             paths = self.fs.glob(f"{folder}/*.json")
             blobs = self.fs.cat(paths) if paths else {}  # one concurrent request per manifest on object stores
-        entries = [ModelEntry(**json.loads(blobs[p])) for p in sorted(paths)]
+        entries = []
+        for path in sorted(paths):
+            try:
+                entries.append(ModelEntry(**json.loads(blobs[path])))
+            except (TypeError, ValueError) as e:
+                raise StoreError(f"{path} is not a model manifest ({e}); the store {self.url} is damaged: "
+                                 f"re-collect that run with --replace") from e
         return sorted(entries, key=lambda e: e.name)
 
     def _publish(self, entry: ModelEntry) -> None:
@@ -143,8 +150,9 @@ class ObjectStore(Store):
                 table = pq.read_table(f, columns=list(self.labels))
         except FileNotFoundError as e:
             raise StoreError(f"{path} is missing; the store {self.url} is damaged (re-collect the runs)") from e
-        out[:] = np.stack([column.to_numpy() for column in table.columns]).T
-        return out
+        except (pa.ArrowException, OSError, KeyError) as e:
+            raise damaged_matrix(path, self.labels, e) from e
+        return fill_matrix(path, table, out)
 
     def _sweep(self) -> None:
         """Delete matrices no manifest refers to (called after a delete or a replace, not on open)."""

@@ -226,7 +226,18 @@ class Store:
             rows = db.execute(
                 "SELECT name, kind, arch, variant, seed, content_hash, created, meta FROM models ORDER BY name"
             ).fetchall()
-        return [ModelEntry(*row[:7], meta=json.loads(row[7])) for row in rows]
+        return [ModelEntry(*row[:7], meta=self._meta(row[0], row[7])) for row in rows]
+
+    def _meta(self, name: str, text) -> dict:
+        try:
+            meta = json.loads(text)
+        except (TypeError, ValueError) as e:
+            raise StoreError(f"{self.root / CATALOG}: the entry of model {name!r} has unreadable metadata ({e}); the "
+                             f"catalog is damaged: re-collect that run with --replace") from e
+        if not isinstance(meta, dict):
+            raise StoreError(f"{self.root / CATALOG}: the entry of model {name!r} has metadata {meta!r}, not an "
+                             f"object; the catalog is damaged: re-collect that run with --replace")
+        return meta
 
     def _publish(self, entry: ModelEntry) -> None:
         row = (entry.name, entry.kind, entry.arch, entry.variant, entry.seed, json.dumps(entry.meta, sort_keys=True),

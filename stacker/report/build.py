@@ -30,6 +30,7 @@ import numpy as np
 from stacker import __version__, progress
 from stacker.config import STAGE_OOF_FILE, ReportConfig, ThresholdConfig
 from stacker.data.workspace import Workspace
+from stacker.exceptions import StoreError
 from stacker.publish import publishing
 from stacker.report.correlation import model_similarity, plot_similarity
 from stacker.report.curves import plot_threshold_curves
@@ -204,17 +205,18 @@ def _final_stage(ctx: _Context) -> Stage | None:
 
 
 def _read_final_stage(ctx: _Context) -> Stage | None:
-    from stacker.oof.matrix import read_matrix
+    from stacker.data.stages import read_stage_matrix
 
     ws = ctx.workspace
+    n_train = len(ws.train_ids)
     if ctx.summary is not None:
         stage, _, _ = ctx.summary.best_stage()
         if stage.startswith("level-2 "):
             learner = stage.removeprefix("level-2 ")
             folder = ws.level2_dir / learner
-            return Stage(stage, read_matrix(folder / STAGE_OOF_FILE, ws.labels), folder)
+            return Stage(stage, read_stage_matrix(folder / STAGE_OOF_FILE, ws.labels, n_train), folder)
     if (ws.level1_dir / STAGE_OOF_FILE).exists():
-        return Stage("level-1", read_matrix(ws.level1_dir / STAGE_OOF_FILE, ws.labels), ws.level1_dir)
+        return Stage("level-1", read_stage_matrix(ws.level1_dir / STAGE_OOF_FILE, ws.labels, n_train), ws.level1_dir)
     return None
 
 
@@ -266,8 +268,8 @@ def _decision(ctx: _Context) -> Section:
              "a difference within about two standard errors is noise. Below: each label's exact F-beta against its "
              "threshold with every threshold rule's choice (fitted on all rows) marked; per-sample rules "
              "(expected-f) have no threshold.")
+    from stacker.data.stages import read_stage_json, read_stage_matrix
     from stacker.decide.stage import rule_rows
-    from stacker.oof.matrix import read_matrix
     from stacker.report.decision import find_decisions, plot_rule_thresholds, threshold_rules
 
     ws, final = ctx.workspace, _final_stage(ctx)
@@ -276,19 +278,25 @@ def _decision(ctx: _Context) -> Section:
     if path is None:
         source = "level1" if final is None or final.folder is None else final.folder.relative_to(ws.root).as_posix()
         return Section(key, title, intro, missing=f"No rule comparison yet: run `stacker decide --from {source}`.")
-    document = json.loads(path.read_text())
+    fix = "re-run 'stacker decide' for that stage"
+    document = read_stage_json(path, fix)
     oof_file = path.parent / STAGE_OOF_FILE
     stale = " It is older than the stage's oof.parquet: re-run `stacker decide`." if (
         oof_file.stat().st_mtime > path.stat().st_mtime) else ""
-    thresholds = threshold_rules(document)
+    try:
+        thresholds = threshold_rules(document)
+        rows = rule_rows(document)
+        caption = f"{document['source']}: {document['metric']}, best {document['best']}"
+        notes = "".join(f" Not applicable: {reason}." for reason in document.get("not_applicable", {}).values())
+    except (KeyError, TypeError, AttributeError) as e:
+        raise StoreError(f"{path} lacks the fields 'stacker decide' writes ({type(e).__name__}: {e}); {fix}") from e
     images = []
     if thresholds:
-        plot_rule_thresholds(read_matrix(oof_file, ws.labels), ws.y, ws.labels, ctx.out / "decision.png",
+        proba = read_stage_matrix(oof_file, ws.labels, len(ws.train_ids))
+        plot_rule_thresholds(proba, ws.y, ws.labels, ctx.out / "decision.png",
                              beta=ws.metric.beta, thresholds=thresholds, dpi=ctx.config.dpi)
         images = ["decision.png"]
-    table = Table(["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"], rule_rows(document),
-                  caption=f"{document['source']}: {document['metric']}, best {document['best']}")
-    notes = "".join(f" Not applicable: {reason}." for reason in document.get("not_applicable", {}).values())
+    table = Table(["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"], rows, caption=caption)
     return Section(key, title, f"{intro} Stage shown: {document['source']}.{stale}{notes}", images=images,
                    tables=[table])
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stacker.data.stages import recorded_optimism, stage_folders, stage_inputs, stage_layer
+from stacker.data.stages import read_stage_matrix, recorded_optimism, stage_folders, stage_inputs, stage_layer
 from stacker.config import STAGE_OOF_FILE
 from stacker.decide.evaluate import standard_error
 from stacker.decide.stage import evaluate_stage_rules
@@ -142,8 +142,6 @@ def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, 
 
     Rules that do not apply to the workspace metric (``expected-f`` is per-sample) are left out.
     """
-    from stacker.oof.matrix import read_matrix
-
     sources = stage_sources(workspace) if sources is None else sources
     if not sources:
         raise SubmissionError(f"no stage in {workspace.root} has oof.parquet and test.parquet; run 'stacker select' "
@@ -151,7 +149,8 @@ def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, 
     rules = tuple(r for r in rules if applies_to(r, workspace.metric.average))
     candidates = []
     for source in sources:
-        oof = read_matrix(Path(workspace.root) / source / STAGE_OOF_FILE, workspace.labels)
+        oof = read_stage_matrix(Path(workspace.root) / source / STAGE_OOF_FILE, workspace.labels,
+                                len(workspace.train_ids))
         evaluation = evaluate_stage_rules(workspace, source, oof, rules)
         for method, result in evaluation["rules"].items():
             candidates.append(Candidate(source, method, float(result["out_of_fold"]),

@@ -9,7 +9,6 @@ on the held-out one) gives the file's ``cv_f2``.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,14 +18,14 @@ import numpy as np
 from stacker.config import LEVEL1_DIR, SubmitConfig
 from stacker.data import Workspace
 from stacker.data.stages import (
-    GROUP_SEPARATOR, recorded_optimism, stage_inputs, stage_layer, upstream_stages,
+    GROUP_SEPARATOR, read_stage_json, read_stage_outputs, recorded_optimism, stage_inputs, stage_layer,
+    upstream_stages,
 )
 from stacker.decide import list_rules
 from stacker.decide.stage import evaluate_stage_rules
-from stacker.exceptions import SubmissionError
+from stacker.exceptions import StoreError, SubmissionError
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, selection_models
 from stacker.level2.stage import HONESTY
-from stacker.oof.matrix import read_matrix
 from stacker.publish import file_sha256, publishing_files
 from stacker.submission.provenance import model_hashes, provenance, write_provenance
 from stacker.submission.stages import Choice, choose_best, score_stages, stage_fold_sizes
@@ -147,7 +146,7 @@ def _read_stage(workspace: Workspace, source: str) -> tuple[np.ndarray, np.ndarr
             raise SubmissionError(f"no {file} in {folder}; expected --from a stage folder (level1, "
                                   f"level2/<learner>, level3/<name>, blend); run "
                                   f"'{hint.get(Path(source).parts[0], 'stacker stack --from ...')}' first")
-    return read_matrix(folder / OOF_FILE, workspace.labels), read_matrix(folder / TEST_FILE, workspace.labels)
+    return read_stage_outputs(workspace, source)
 
 
 def _learner(workspace: Workspace, source: str) -> dict | None:
@@ -158,13 +157,20 @@ def _learner(workspace: Workspace, source: str) -> dict | None:
     path = workspace.root / source / "config.json"
     if not path.exists():
         return None
-    saved = json.loads(path.read_text())
-    if "learner" not in saved["config"]:
-        weights = json.loads((path.parent / "blend.json").read_text())["per_label"]
-        return {"name": "blend", "inputs": saved["inputs"], "config": saved["config"],
-                "weights": {label: entry["weights"] for label, entry in weights.items()}}
-    return {"name": saved["config"]["learner"], "params": saved["params"], "features": saved["config"]["features"],
-            "seed": saved["config"]["seed"], "inputs": saved.get("inputs")}
+    fix = f"re-run the stage that wrote {source}"
+    saved = read_stage_json(path, fix)
+    try:
+        if "learner" not in saved["config"]:
+            blend = path.parent / "blend.json"
+            weights = read_stage_json(blend, fix)["per_label"]
+            return {"name": "blend", "inputs": saved["inputs"], "config": saved["config"],
+                    "weights": {label: entry["weights"] for label, entry in weights.items()}}
+        return {"name": saved["config"]["learner"], "params": saved["params"],
+                "features": saved["config"]["features"], "seed": saved["config"]["seed"],
+                "inputs": saved.get("inputs")}
+    except (KeyError, TypeError, AttributeError) as e:
+        raise StoreError(f"{path} (or its blend.json) lacks the fields its stage writes ({type(e).__name__}: {e}); "
+                         f"{fix}") from e
 
 
 def _stage_scores(workspace: Workspace, source: str) -> dict | None:
@@ -172,6 +178,10 @@ def _stage_scores(workspace: Workspace, source: str) -> dict | None:
     path = workspace.root / source / "scores.json"
     if not path.exists():
         return None
-    pipelines = json.loads(path.read_text())["pipelines"]
-    return {name: {method: result["out_of_fold"] for method, result in methods.items()}
-            for name, methods in pipelines.items()}
+    try:
+        pipelines = read_stage_json(path, f"re-run the stage that wrote {source}")["pipelines"]
+        return {name: {method: float(result["out_of_fold"]) for method, result in methods.items()}
+                for name, methods in pipelines.items()}
+    except (KeyError, TypeError, AttributeError, ValueError) as e:
+        raise StoreError(f"{path} lacks the scores its stage writes ({type(e).__name__}: {e}); re-run the stage "
+                         f"that wrote {source}") from e

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import re
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -99,6 +98,8 @@ def s3():
         while True:  # the server thread is up within a second or two
             try:
                 fs.mkdir("team")
+                break
+            except FileExistsError:  # an earlier try that timed out on a busy machine created it
                 break
             except OSError:
                 if time.monotonic() > deadline:
