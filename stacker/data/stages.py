@@ -179,12 +179,46 @@ def candidate_sources(workspace) -> list[str]:
 
 
 def input_fingerprints(workspace, sources: Sequence[str]) -> dict[str, dict[str, str]]:
-    """What each source's predictions were, for a stage's ``config.json``: the SHA-256 of a stage folder's
-    prediction files, the content hash of a candidate in the level-1 store."""
-    store = workspace.level1_store()
-    return {s: ({"content_hash": store.entry(s.removeprefix(CANDIDATE_PREFIX)).content_hash} if is_candidate(s)
-                else {f: file_sha256(Path(workspace.root) / s / f) for f in (STAGE_OOF_FILE, STAGE_TEST_FILE)})
-            for s in sources}
+    """What each source was, for a stage's ``config.json`` ``input_files``: the SHA-256 of a stage folder's
+    prediction files (and of a level 1's ``selection.json``), the content hash of a candidate in the level-1
+    store. :func:`stale_inputs` compares them with the files as they are now."""
+    fingerprints = {}
+    for source in sources:
+        folder = Path(workspace.root) / source
+        files = [STAGE_OOF_FILE, STAGE_TEST_FILE] + (["selection.json"] if (folder / "selection.json").exists() else [])
+        fingerprints[source] = _fingerprint(workspace, source, files)
+    return fingerprints
+
+
+def _fingerprint(workspace, source: str, files: Sequence[str]) -> dict[str, str | None]:
+    """``{file: SHA-256 or None when absent}`` of a stage folder; ``{"content_hash": ...}`` of a candidate."""
+    if is_candidate(source):
+        try:
+            return {"content_hash": workspace.level1_store().entry(source.removeprefix(CANDIDATE_PREFIX)).content_hash}
+        except StoreError:
+            return {"content_hash": None}
+    folder = Path(workspace.root) / source
+    return {f: file_sha256(folder / f) if (folder / f).exists() else None for f in files}
+
+
+def stale_inputs(workspace, source: str) -> list[str]:
+    """Why ``source`` is out of date: for it and every stage under it, each recorded input (``input_files``)
+    whose files changed since; empty when the chain is current or recorded no fingerprints.
+
+    A stale stage's predictions were made from inputs that no longer exist, so a submission from it could
+    not say what produced it.
+    """
+    reasons = []
+    for stage in upstream_stages(workspace.root, source):
+        recorded = _config(Path(workspace.root) / stage).get("input_files")
+        if not isinstance(recorded, dict):
+            continue  # written before stages recorded their inputs' fingerprints
+        for name, files in recorded.items():
+            now = _fingerprint(workspace, name, list(files)) if isinstance(files, dict) else files
+            if now != files:
+                changed = sorted(f for f, h in now.items() if files.get(f) != h)
+                reasons.append(f"{stage} was made from an earlier {name} ({', '.join(changed)} changed since)")
+    return reasons
 
 
 def read_inputs(workspace, sources: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

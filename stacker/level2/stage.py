@@ -30,7 +30,7 @@ from stacker import progress
 from stacker.config import LEVEL1_DIR, STAGE_NESTED_FILE, L2Config
 from stacker.data import Workspace
 from stacker.data.metric import MetricSpec
-from stacker.data.stages import GROUP_SEPARATOR
+from stacker.data.stages import GROUP_SEPARATOR, input_fingerprints
 from stacker.exceptions import StoreError, ValidationError
 from stacker.level2.features import FoldFeatures, Level1Outputs
 from stacker.level2.inputs import OOF_FILE, TEST_FILE, load_level1
@@ -125,6 +125,7 @@ def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
     level1_source = LEVEL1_DIR if group is None else f"{LEVEL1_DIR}/{group}"
     with progress.status(f"loading level-1 outputs ({level1_source})"):
         level1 = load_level1(workspace, group)
+        input_files = input_fingerprints(workspace, [level1_source])  # what was read, for stale_inputs
     features = FoldFeatures(level1, config.features)
     honesty = HONESTY if features.in_folds else HONESTY_NOT_NESTED
     make_views = config.nested_outputs and views_possible(workspace.n_folds)
@@ -141,6 +142,7 @@ def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
         write_json(staging / "config.json", {
             "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
             "n_folds": workspace.n_folds, "inputs": [level1_source],
+            "input_files": input_files,
             "features": feature_names(features, workspace.folds),
             "selection_in_folds": features.in_folds, "honesty": honesty,
         })

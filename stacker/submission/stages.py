@@ -20,17 +20,22 @@ rows), so its standard error says whether the choice is beyond the noise.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from stacker.data.stages import read_stage_matrix, recorded_optimism, stage_folders, stage_inputs, stage_layer
+from stacker.data.stages import (
+    read_stage_matrix, recorded_optimism, stage_folders, stage_inputs, stage_layer, stale_inputs,
+)
 from stacker.config import STAGE_OOF_FILE
 from stacker.decide.evaluate import standard_error
 from stacker.decide.stage import evaluate_stage_rules
 from stacker.decide.rules import applies_to
 from stacker.exceptions import SubmissionError
+
+logger = logging.getLogger(__name__)
 
 # The rules every stage is scored with when choosing what to submit (those that apply to the metric).
 CHOICE_RULES = ("greedy", "smooth", "expected-f")
@@ -133,8 +138,19 @@ class Choice:
 
 
 def stage_sources(workspace) -> list[str]:
-    """Stage folders with both prediction files: ``level1``, ``level2/<learner>`` by name, then ``blend``."""
-    return stage_folders(workspace.root)
+    """Stage folders with both prediction files, layer by layer, ``blend`` last, less the stale ones.
+
+    A stage made from inputs that changed since (:func:`~stacker.data.stages.stale_inputs`, e.g. a level 2
+    after ``select`` ran again) is left out with a warning that says what to re-run.
+    """
+    current = []
+    for source in stage_folders(workspace.root):
+        stale = stale_inputs(workspace, source)
+        if stale:
+            logger.warning("left out %s: %s; re-run it to compare it", source, "; ".join(stale))
+        else:
+            current.append(source)
+    return current
 
 
 def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, ...] = CHOICE_RULES) -> list[Candidate]:
@@ -143,6 +159,9 @@ def score_stages(workspace, sources: list[str] | None = None, rules: tuple[str, 
     Rules that do not apply to the workspace metric (``expected-f`` is per-sample) are left out.
     """
     sources = stage_sources(workspace) if sources is None else sources
+    if not sources and stage_folders(workspace.root):
+        raise SubmissionError(f"every stage in {workspace.root} is out of date (made from inputs that changed "
+                              f"since, as the warnings above say); re-run them, from the lowest layer")
     if not sources:
         raise SubmissionError(f"no stage in {workspace.root} has oof.parquet and test.parquet; run 'stacker select' "
                               f"(and 'stacker fit-l2') first")

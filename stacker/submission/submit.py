@@ -19,7 +19,7 @@ from stacker.config import LEVEL1_DIR, SubmitConfig
 from stacker.data import Workspace
 from stacker.data.stages import (
     GROUP_SEPARATOR, read_stage_json, read_stage_outputs, recorded_optimism, stage_inputs, stage_layer,
-    upstream_stages,
+    stale_inputs, upstream_stages,
 )
 from stacker.decide import list_rules
 from stacker.decide.stage import evaluate_stage_rules
@@ -80,6 +80,11 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
     if config.rule not in list_rules():
         raise SubmissionError(f"unknown decision rule {config.rule!r}; choose one of: {', '.join(list_rules())}")
     oof, test = _read_stage(workspace, config.source)
+    stale = stale_inputs(workspace, config.source)
+    if stale:
+        raise SubmissionError(f"{config.source} is out of date: {'; '.join(stale)}. Its predictions and the "
+                              f"inputs a provenance would name differ: re-run those stages (from the lowest), "
+                              f"or submit from a current one")
     name = config.name or ("best" if config.best else default_name(config.source, config.rule))
     if not _NAME.match(name):
         raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ + -)")

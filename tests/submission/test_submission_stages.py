@@ -110,3 +110,33 @@ def test_notebook_stages_frame_is_the_same_table_best_first(make_level1):
     choice = choose_best(score_stages(ws), stage_fold_sizes(ws))
     assert (frame.loc[0, "stage"], frame.loc[0, "rule"]) == (choice.best.source, choice.best.method)
     assert frame.attrs["choice"] == choice.summary()
+
+
+def test_a_stage_made_from_inputs_that_changed_since_is_left_out_and_not_submitted(make_level1, capsys, caplog):
+    from stacker.blend.stage import run_blend
+    from stacker.config import BlendConfig
+    from stacker.oof.matrix import write_matrix
+
+    ws = make_level1(n_train=90, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    run_blend(ws, BlendConfig(sources=("level1", "level2/ridge")))
+    assert stage_sources(ws) == ["level1", "level2/ridge", "blend"]
+    level1 = ws.root / "level1" / "oof.parquet"  # 'select' ran again: level 1 changed under level 2
+    write_matrix(level1, 0.9 * read_matrix(level1, ws.labels), ws.labels)
+    assert stage_sources(ws) == ["level1"]
+    assert "left out level2/ridge: level2/ridge was made from an earlier level1 (oof.parquet changed since)" \
+        in caplog.text
+    assert "left out blend: blend was made from an earlier level1 (oof.parquet changed since); level2/ridge was made" \
+        in caplog.text
+    capsys.readouterr()
+    assert main(["stages", "--json", "-w", str(ws.root)]) == 0
+    assert {row["source"] for row in json.loads(capsys.readouterr().out)["candidates"]} == {"level1"}
+    assert main(["submit", "--from", "level2/ridge", "--rule", "greedy", "-w", str(ws.root)]) == 1
+    assert capsys.readouterr().err.startswith("SubmissionError: level2/ridge is out of date: level2/ridge was made")
+    assert not list((ws.root / "submissions").glob("*.csv"))
+    assert main(["submit", "--best", "-w", str(ws.root)]) == 0  # the current stages only
+    assert json.loads((ws.root / "submissions" / "best.json").read_text())["source"] == "level1"
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))  # level 2 current again; the blend is not
+    caplog.clear()
+    assert stage_sources(ws) == ["level1", "level2/ridge"]
+    assert caplog.text.count("left out") == 1 and "left out blend: blend was made from an earlier level1" in caplog.text
