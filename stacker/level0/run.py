@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -25,6 +26,7 @@ import torch
 from stacker import __version__
 from stacker import config as cfg
 from stacker.config import TrainConfig
+from stacker.data.stages import check_folder_name
 from stacker.data.workspace import Workspace
 from stacker.exceptions import TrainingError, ValidationError
 from stacker.level0.cache import CACHE_DIR, ImageCache, load_image_cache
@@ -91,6 +93,22 @@ def validate_config(config: TrainConfig, workspace: Workspace) -> None:
     bad = [k for k in config.folds or () if not 0 <= k < workspace.n_folds]
     if bad:
         raise ValidationError(f"--folds {bad} not in folds.csv's folds 0..{workspace.n_folds - 1}")
+    check_folder_name(config.name, "--name")
+    if not 0 <= config.seed < 2**32:
+        raise ValidationError(f"--seed must be in 0..2**32-1; got {config.seed}")
+    at_least = {"warmup_epochs": 0, "patience": 0, "freeze_epochs": 0, "threads": 0, "workers": 0,
+                "step_epochs": 1, "plateau_patience": 0, "sanity_batches": 0, "sanity_steps": 0}
+    for option, low in at_least.items():
+        if getattr(config, option) < low:
+            raise ValidationError(f"--{option.replace('_', '-')} must be >= {low}; got {getattr(config, option)}")
+    if config.grad_clip < 0:
+        raise ValidationError(f"--grad-clip must be >= 0 (0: no clipping); got {config.grad_clip}")
+    for option, value in asdict(config.augment).items():
+        if option.endswith("_p") and not 0 <= value <= 1:
+            raise ValidationError(f"--augment {option}={value}: a probability must be in [0, 1]")
+    if config.pretrained is not None and not Path(config.pretrained).is_file():
+        raise TrainingError(f"pretrained weights file not found: {config.pretrained}; pass an existing local file")
+    resolve_precision(config.precision, torch.device("cpu"))  # an unknown precision, before any folder is made
 
 
 def train_run(workspace: Workspace, config: TrainConfig, *, resume: bool = False,
@@ -115,8 +133,25 @@ def train_run(workspace: Workspace, config: TrainConfig, *, resume: bool = False
     device = resolve_device(config.device) if active_client() is None else torch.device(
         "cuda" if config.device.startswith("cuda") else "cpu")
     run_dir = workspace.root / cfg.RUNS_DIR / config.name
+    created = not run_dir.exists()
     done = _prepare_run_dir(run_dir, config, resume)
-    _write_meta(run_dir, workspace, config, done)
+    try:
+        _write_meta(run_dir, workspace, config, done)
+        return _train_folds(workspace, config, run_dir, device, done, resume, on_epoch_end)
+    except BaseException:
+        if created and not _kept_anything(run_dir):  # a run that failed before its first checkpoint leaves nothing
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _kept_anything(run_dir: Path) -> bool:
+    """True when ``run_dir`` holds an epoch checkpoint or a finished fold (what --resume continues from)."""
+    checkpoints = run_dir / CHECKPOINT_DIR
+    return (checkpoints.is_dir() and any(checkpoints.iterdir())) or any(run_dir.glob("fold*"))
+
+
+def _train_folds(workspace: Workspace, config: TrainConfig, run_dir: Path, device: torch.device,
+                 done: dict[int, dict], resume: bool, on_epoch_end: EpochHook | None) -> RunResult:
     with _log_to(run_dir / LOG_FILE):
         log.info("run %s: %s on %s (%s)%s", config.name, config.arch, device,
                  resolve_precision(config.precision, device), "" if active_client() is None else ", on the cluster")

@@ -41,12 +41,37 @@ def test_train_command_writes_the_named_run(workspace, capsys):
     (["--folds", "7"], "ValidationError: --folds \\[7\\] not in folds.csv's folds 0..1"),
     (["--variant", "segmented"], "WorkspaceError: unknown image variant 'segmented'"),
     (["--device", "tpu"], "TrainingError: --device must be auto, cpu or cuda"),
+    (["--precision", "bogus"], "TrainingError: --precision must be one of"),
+    (["--seed", "-1"], "ValidationError: --seed must be in 0..2\\*\\*32-1; got -1"),
+    (["--patience", "-1"], "ValidationError: --patience must be >= 0; got -1"),
+    (["--grad-clip", "-1"], "ValidationError: --grad-clip must be >= 0"),
+    (["--augment", "vflip_p=2"], "ValidationError: --augment vflip_p=2.0: a probability must be in \\[0, 1\\]"),
+    (["--pretrained", "/nonexistent.pt"], "TrainingError: pretrained weights file not found: /nonexistent.pt"),
 ])
 def test_bad_options_give_one_line_and_exit_1(workspace, capsys, args, message):
-    assert main(["train", *TINY_ARGS, *args, "--name", "bad", "-w", str(workspace.root)]) == 1
+    assert main(["train", *TINY_ARGS, "--name", "bad", *args, "-w", str(workspace.root)]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert __import__("re").search(message, err), err
+    assert not (workspace.root / "runs" / "bad").exists()  # nothing to block the corrected command
+
+
+def test_a_run_name_is_one_folder_under_runs(workspace, capsys):
+    assert main(["train", *TINY_ARGS, "--name", "../escape", "-w", str(workspace.root)]) == 1
+    assert "ValidationError: --name '../escape' cannot be a folder name" in capsys.readouterr().err
+    assert not (workspace.root / "escape").exists()
+
+
+def test_a_run_that_fails_before_its_first_checkpoint_leaves_no_folder(workspace, monkeypatch):
+    import stacker.level0.run as run
+
+    def broken(*args, **kwargs):
+        raise TrainingError("the images could not be cached")
+
+    monkeypatch.setattr(run, "load_cache", broken)
+    with pytest.raises(TrainingError, match="could not be cached"):
+        train_run(workspace, tiny(name="early"))
+    assert not (workspace.root / "runs" / "early").exists()
 
 
 def test_library_raises_the_same_errors(workspace):
