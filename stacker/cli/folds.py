@@ -14,7 +14,7 @@ COMMAND = "folds"
 
 def run(
     k: Annotated[int, typer.Option("--k", help="Number of folds.")] = 5,
-    seed: Annotated[int, typer.Option(help="Random seed of the stratified split.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed of the stratified split.")] = 0,
     force: Annotated[bool, typer.Option(help="Overwrite an existing, different folds file.")] = False,
     workspace: WorkspaceOption = Path("."),
 ) -> None:

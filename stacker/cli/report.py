@@ -17,8 +17,8 @@ _DEFAULT = ReportConfig()
 def run(
     max_models: Annotated[int, typer.Option(help="Models shown in the leaderboard and similarity heatmaps.")]
     = _DEFAULT.max_models,
-    bins: Annotated[int, typer.Option(help="Histogram bins on [0, 1].")] = _DEFAULT.bins,
-    dpi: Annotated[int, typer.Option(help="Resolution of the PNG figures.")] = _DEFAULT.dpi,
+    bins: Annotated[int, typer.Option(max=1000, help="Histogram bins on [0, 1].")] = _DEFAULT.bins,
+    dpi: Annotated[int, typer.Option(max=1200, help="Resolution of the PNG figures.")] = _DEFAULT.dpi,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Write report/index.html: leaderboard, model similarity, selection trace, histograms, threshold curves, CV summary."""

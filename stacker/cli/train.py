@@ -21,7 +21,7 @@ def run(
     epochs: Annotated[int, typer.Option(help="Epochs (ignored when --stages is given).")] = D.epochs,
     stages: Annotated[str, typer.Option(help="Progressive resizing, size:epochs,... e.g. 128:5,224:25.")] = "",
     folds: Annotated[str, typer.Option(help="'all' or fold numbers, e.g. 0,1.")] = "all",
-    seed: Annotated[int, typer.Option(help="Random seed.")] = D.seed,
+    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed.")] = D.seed,
     variant: Annotated[str, typer.Option(help="Image folder variant ('original' or a name from the variants table in stacker.toml).")] = D.variant,
     name: Annotated[Optional[str], typer.Option(help="Run name (default <arch>_<variant>_s<seed>).")] = D.name,
     loss: Annotated[str, typer.Option(help="bce, bce-weighted, focal, soft-f2 or bce+soft-f2.")] = D.loss,

@@ -47,7 +47,9 @@ def test_stacker_error_is_one_line_exit_1(tmp_path, capsys):
     assert err.startswith("WorkspaceError: no stacker.toml") and "\n" not in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("args", [["folds", "--k", "x"], ["no-such-command"]])
+@pytest.mark.parametrize("args", [["folds", "--k", "x"], ["no-such-command"], ["folds", "--seed", "-1"],
+                                  ["select", "--seed", "4294967296"], ["fit-l2", "--jobs", "99999999999999999999"],
+                                  ["stack", "--jobs", "-5"], ["report", "--dpi", "100000"]])
 def test_usage_errors_exit_2(args, capsys):
     assert main(args) == 2
     assert "Traceback" not in capsys.readouterr().err

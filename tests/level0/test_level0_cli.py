@@ -42,7 +42,6 @@ def test_train_command_writes_the_named_run(workspace, capsys):
     (["--variant", "segmented"], "WorkspaceError: unknown image variant 'segmented'"),
     (["--device", "tpu"], "TrainingError: --device must be auto, cpu or cuda"),
     (["--precision", "bogus"], "TrainingError: --precision must be one of"),
-    (["--seed", "-1"], "ValidationError: --seed must be in 0..2\\*\\*32-1; got -1"),
     (["--patience", "-1"], "ValidationError: --patience must be >= 0; got -1"),
     (["--grad-clip", "-1"], "ValidationError: --grad-clip must be >= 0"),
     (["--augment", "vflip_p=2"], "ValidationError: --augment vflip_p=2.0: a probability must be in \\[0, 1\\]"),
@@ -54,6 +53,14 @@ def test_bad_options_give_one_line_and_exit_1(workspace, capsys, args, message):
     assert "Traceback" not in err
     assert __import__("re").search(message, err), err
     assert not (workspace.root / "runs" / "bad").exists()  # nothing to block the corrected command
+
+
+def test_library_refuses_a_seed_numpy_cannot_take(workspace):
+    runs = workspace.root / "runs"
+    before = sorted(runs.iterdir()) if runs.exists() else []
+    with pytest.raises(ValidationError, match="--seed must be in 0..2\\*\\*32-1; got -1"):
+        train_run(workspace, tiny(seed=-1, name="negative"))
+    assert (sorted(runs.iterdir()) if runs.exists() else []) == before
 
 
 def test_a_run_name_is_one_folder_under_runs(workspace, capsys):

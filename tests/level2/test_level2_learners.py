@@ -137,3 +137,27 @@ def test_one_bag_is_one_network_on_a_held_out_share_and_bad_bags_are_refused():
     for bad in (0, 2.5, True):
         with pytest.raises(ValidationError, match="bags must be an integer >= 1"):
             create_learner("mlp", bags=bad, max_epochs=5).fit(X, y)
+
+
+@pytest.mark.parametrize("name, params, says", [
+    ("ridge", {"alpha": -1}, "learner 'ridge' refuses alpha=-1: The 'alpha' parameter of Ridge must be"),
+    ("logistic", {"C": 0}, "learner 'logistic' refuses C=0: The 'C' parameter"),
+    ("lightgbm", {"num_leaves": 1}, "learner 'lightgbm' refuses num_leaves=1"),
+    ("xgboost", {"max_depth": -3}, "learner 'xgboost' refuses max_depth=-3"),
+    ("mlp", {"hidden": 0}, "mlp hidden must be an integer >= 1; found 0"),
+    ("mlp", {"dropout": 1.0}, "mlp dropout must be in \\[0, 1\\)"),
+    ("mlp", {"lr": 0.0}, "mlp lr must be > 0"),
+])
+def test_a_parameter_value_the_library_refuses_fails_at_creation(name, params, says):
+    with pytest.raises(ValidationError, match=says):
+        create_learner(name, **params)
+
+
+def test_fit_l2_names_a_refused_parameter_in_one_line(make_level1, capsys):
+    from stacker.__main__ import main
+
+    ws = make_level1(n_train=60, n_test=20, n_labels=2, k=3)
+    assert main(["fit-l2", "--learner", "ridge", "--param", "alpha=-1", "-w", str(ws.root)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ValidationError: learner 'ridge' refuses alpha=-1") and "\n" not in err
+    assert not (ws.root / "level2").exists()

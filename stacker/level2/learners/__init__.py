@@ -34,13 +34,31 @@ def learner_class(name: str) -> type[Learner]:
 
 
 def create_learner(name: str, **params) -> Learner:
-    """Build learner ``name`` with ``params``; an unknown parameter raises ValidationError."""
+    """Build learner ``name`` with ``params``; an unknown parameter, or a value the learner's library refuses
+    (tried on a tiny task whenever ``params`` are given), raises ValidationError."""
     cls = learner_class(name)
     unknown = sorted(set(params) - set(cls.param_names()))
     if unknown:
         valid = ", ".join(f"{k}={v!r}" for k, v in cls.defaults().items())
         raise ValidationError(f"learner {name!r} has no parameter {', '.join(map(repr, unknown))}; valid: {valid}")
+    if params:
+        _try_params(name, params)
     return cls(**params)
+
+
+def _try_params(name: str, params: dict) -> None:
+    """Fit ``name`` with ``params`` on 40 synthetic rows, so a bad value fails here in one line, not in a worker."""
+    import numpy as np
+
+    y = np.tile([0, 1], 20)
+    X = np.clip(np.random.default_rng(0).random((40, 2)) * 0.5 + 0.25 * y[:, None], 0.0, 1.0)
+    try:
+        learner_class(name)(**params).fit(X, y).predict_proba(X[:2])
+    except ValidationError:
+        raise
+    except Exception as e:  # each library has its own error types (sklearn, LightGBM, XGBoost, torch)
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        raise ValidationError(f"learner {name!r} refuses {shown}: {' '.join(str(e).split())[:300]}") from e
 
 
 # Importing the modules registers the learners (heavy libraries load inside fit).

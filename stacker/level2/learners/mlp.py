@@ -95,7 +95,7 @@ class MLPLearner(Learner):
         """(train, valid) rows of each bag: stratified inner folds, or one ``valid_fraction`` split."""
         from sklearn.model_selection import StratifiedKFold
 
-        _check_bags(self.bags)
+        _check_params(self)
         if self.bags == 1 or not can_split(y, self.bags):
             return [inner_split(y, self.valid_fraction, self.random_state)]
         folds = StratifiedKFold(self.bags, shuffle=True, random_state=self.random_state)
@@ -124,9 +124,21 @@ def _eval(net):
     return net
 
 
-def _check_bags(bags) -> None:
-    if isinstance(bags, bool) or not isinstance(bags, (int, np.integer)) or bags < 1:
-        raise ValidationError(f"mlp bags must be an integer >= 1; found {bags!r}")
+def _check_params(mlp) -> None:
+    """ValidationError naming the first parameter outside its range (before any network is built)."""
+    integers = {"bags": 1, "hidden": 1, "layers": 0, "batch_size": 1, "max_epochs": 1, "patience": 0}
+    for name, low in integers.items():
+        value = getattr(mlp, name)
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValidationError(f"mlp {name} must be an integer >= {low}; found {value!r}")
+    ranges = {"dropout": (0.0, 1.0, "[0, 1)"), "valid_fraction": (0.0, 1.0, "(0, 1)")}
+    for name, (low, high, shown) in ranges.items():
+        value = getattr(mlp, name)
+        if not (low <= value < high) or (name == "valid_fraction" and value == low):
+            raise ValidationError(f"mlp {name} must be in {shown}; found {value!r}")
+    if not mlp.lr > 0 or mlp.weight_decay < 0:
+        raise ValidationError(f"mlp lr must be > 0 and weight_decay >= 0; found lr={mlp.lr!r}, "
+                              f"weight_decay={mlp.weight_decay!r}")
 
 
 @contextmanager
