@@ -57,6 +57,8 @@ def store_lock(root: Path | str, *, wait: float = 0.0) -> Iterator[None]:
             _write_holder(root)
         yield
     finally:
+        if first:  # the note names the current writer only: none is left behind to name a finished one
+            (root / HOLDER_FILE).unlink(missing_ok=True)
         lock.release()
 
 

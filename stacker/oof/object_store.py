@@ -39,7 +39,7 @@ import pyarrow.parquet as pq
 from stacker.exceptions import StoreError
 from stacker.oof.location import filesystem, publish
 from stacker.oof.matrix import damaged_matrix, fill_matrix
-from stacker.oof.store import DATA_DIR, ModelEntry, Store
+from stacker.oof.store import DATA_DIR, ModelEntry, Store, shape_mismatch
 
 INFO = "store.json"
 CATALOG_DIR = "catalog"
@@ -124,11 +124,8 @@ class ObjectStore(Store):
         except (ValueError, KeyError, TypeError) as e:
             raise StoreError(f"{self.url}/{INFO} is not a stacker store description ({e})") from e
         if found != (self.labels, self.n_train, self.n_test):
-            raise StoreError(
-                f"the store {self.url} was built for {len(found[0])} labels, {found[1]} train and {found[2]} test "
-                f"rows; the workspace has {len(self.labels)} labels, {self.n_train} train and {self.n_test} test "
-                f"rows. Point 'store' in stacker.toml at a fresh URL or delete {self.url}"
-            )
+            raise StoreError(f"the store {self.url} {shape_mismatch(found, (self.labels, self.n_train, self.n_test))}"
+                             f". Point 'store' in stacker.toml at a fresh URL or delete {self.url}")
 
     # ----- matrices through fsspec ------------------------------------------
     def _file(self, digest: str, part: str) -> str:

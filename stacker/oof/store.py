@@ -288,11 +288,8 @@ class Store:
             raise StoreError(f"{self.root / CATALOG} is not a stacker catalog ({e})") from e
         found = (json.loads(info["labels"]), int(info["n_train"]), int(info["n_test"]))
         if found != (self.labels, self.n_train, self.n_test):
-            raise StoreError(
-                f"the store in {self.root} was built for {len(found[0])} labels, {found[1]} train and "
-                f"{found[2]} test rows; the workspace has {len(self.labels)} labels, {self.n_train} train and "
-                f"{self.n_test} test rows. Use a fresh workspace folder or delete {self.root}"
-            )
+            raise StoreError(f"the store in {self.root} {shape_mismatch(found, (self.labels, self.n_train, self.n_test))}"
+                             f". Use a fresh workspace folder or delete {self.root}")
 
     def _hashes(self, names: Sequence[str] | None) -> list[str]:
         by_name = {e.name: e.content_hash for e in self.entries()}
@@ -339,6 +336,19 @@ class Store:
                     path.unlink(missing_ok=True)
         finally:
             lock.release()
+
+
+def shape_mismatch(found: tuple, expected: tuple) -> str:
+    """What differs between a store's ``(labels, n_train, n_test)`` and the workspace's, for an error message."""
+    (labels, n_train, n_test), (want, want_train, want_test) = found, expected
+    if list(labels) != list(want):
+        if sorted(labels) == sorted(want):
+            return (f"was built for the workspace's labels in another order ({preview_names(labels)}; the workspace: "
+                    f"{preview_names(want)})")
+        return (f"was built for other labels: the workspace adds {preview_names(sorted(set(want) - set(labels)))} "
+                f"and drops {preview_names(sorted(set(labels) - set(want)))}")
+    return (f"was built for {n_train} train and {n_test} test rows; the workspace has {want_train} train and "
+            f"{want_test} test rows")
 
 
 def preview_names(names: Sequence[str], n: int = 5) -> str:

@@ -201,8 +201,12 @@ def test_store_load_stacks_in_requested_order(make_store):
 def test_store_refuses_a_different_workspace_shape(make_store):
     ws = make_store(n_runs=1, n_train=30, n_test=10)
     from stacker.oof import Store
-    with pytest.raises(StoreError, match="built for 4 labels, 30 train"):
+    with pytest.raises(StoreError, match="built for other labels: the workspace adds \\(none\\) and drops"):
         Store(ws.oof_dir, labels=ws.labels[:2], n_train=30, n_test=10)
+    with pytest.raises(StoreError, match="built for the workspace's labels in another order"):
+        Store(ws.oof_dir, labels=ws.labels[::-1], n_train=30, n_test=10)
+    with pytest.raises(StoreError, match="built for 30 train and 10 test rows; the workspace has 31 train"):
+        Store(ws.oof_dir, labels=ws.labels, n_train=31, n_test=10)
 
 
 def test_store_files_hold_no_pickles(make_store):

@@ -102,3 +102,4 @@ def test_the_lock_is_reentrant_in_a_process_however_the_store_path_is_spelled(tm
     monkeypatch.chdir(tmp_path)
     with store_lock("oof"), store_lock(tmp_path / "oof"):  # a second lock object would refuse (wait 0)
         assert "process" in (tmp_path / "oof" / ".lock-holder").read_text()
+    assert not (tmp_path / "oof" / ".lock-holder").exists()  # released: no note left to name a finished writer

@@ -59,8 +59,10 @@ def test_object_store_refuses_another_workspace_shape_and_odd_names_round_trip()
     store = ObjectStore("memory://shape/oof", labels=["a", "b"], n_train=6, n_test=4)
     store.add("runs/odd name?", np.full((6, 2), 0.5), np.full((4, 2), 0.5), arch="x")
     assert ObjectStore("memory://shape/oof", labels=["a", "b"], n_train=6, n_test=4).names() == ["runs/odd name?"]
-    with pytest.raises(StoreError, match=r"built for 2 labels, 6 train and 4 test rows; the workspace has 1 labels"):
+    with pytest.raises(StoreError, match=r"built for other labels: the workspace adds \(none\) and drops \['b'\]"):
         ObjectStore("memory://shape/oof", labels=["a"], n_train=6, n_test=4)
+    with pytest.raises(StoreError, match=r"built for 6 train and 4 test rows; the workspace has 7 train and 4 test"):
+        ObjectStore("memory://shape/oof", labels=["a", "b"], n_train=7, n_test=4)
 
 
 def test_object_store_takes_no_local_lock_its_manifest_is_the_commit(tmp_path, monkeypatch):
