@@ -43,11 +43,22 @@ def find_runs(runs_dir: Path | str) -> list[Path] | list[str]:
     if is_url(runs_dir):
         return find_remote_runs(runs_dir)
     runs_dir = Path(runs_dir)
+    if runs_dir.exists() and not runs_dir.is_dir():
+        raise WorkspaceError(f"{runs_dir} is a file; pass the folder of run folders (or one run folder)")
     if not runs_dir.is_dir():
         raise WorkspaceError(f"runs folder not found: {runs_dir}")
     if (runs_dir / RUN_JSON).exists():
         return [runs_dir]
-    return sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    found = sorted(p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not found:
+        files = sorted(p.name for p in runs_dir.iterdir() if p.is_file() and not p.name.startswith("."))
+        looks_like_a_run = any(f.split(".")[0] in ("oof", "test") for f in files)
+        raise WorkspaceError(
+            f"no run folders in {runs_dir}: " + (f"it holds {', '.join(files[:4])} but no {RUN_JSON}; add one "
+                                                 f"(docs/run-format.md)" if looks_like_a_run else
+                                                 f"expected {RUN_JSON} there, or sub-folders each with one "
+                                                 f"(docs/run-format.md)"))
+    return found
 
 
 def collect_runs(workspace: Workspace, runs_dir: Path | str, config: CollectConfig = CollectConfig()) -> CollectReport:

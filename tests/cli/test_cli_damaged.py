@@ -161,3 +161,19 @@ def test_an_empty_folds_file_is_named(make_store, capsys):
     assert main(["select", "-w", str(ws.root)]) == 1
     assert "folds.csv: cannot be read as CSV" in one_line(capsys, "WorkspaceError: ")
 
+
+
+def test_oof_collect_says_when_there_is_no_run_to_collect(make_workspace, tmp_path, capsys):
+    ws = make_workspace(n_train=30, n_test=10)
+    empty, loose, plain = tmp_path / "empty", tmp_path / "loose", tmp_path / "plain.txt"
+    empty.mkdir()
+    loose.mkdir()
+    (loose / "oof.csv").write_text("image_name\n")
+    (loose / "test.csv").write_text("image_name\n")
+    plain.write_text("x")
+    for runs, says in ((empty, "expected run.json there, or sub-folders each with one"),
+                       (loose, "it holds oof.csv, test.csv but no run.json; add one"),
+                       (plain, "is a file; pass the folder of run folders")):
+        assert main(["oof-collect", str(runs), "-w", str(ws.root)]) == 1
+        assert says in one_line(capsys, "WorkspaceError: ")
+    assert not (ws.root / "oof").exists()
