@@ -71,6 +71,15 @@ def stage_folders(root: Path | str) -> list[str]:
     return [f.relative_to(root).as_posix() for f in folders if is_stage(f)]
 
 
+def incomplete_stages(root: Path | str) -> list[str]:
+    """Stage folders that a stage wrote (``config.json`` or ``selection.json``) but that lack a prediction file."""
+    root = Path(root)
+    folders = [p for level in root.glob("level*") if level.is_dir() and _LEVEL.match(level.name)
+               for p in (level, *level.glob("*")) if p.is_dir() and not p.name.startswith(".")] + [root / BLEND_DIR]
+    written = [f for f in folders if (f / "config.json").exists() or (f / "selection.json").exists()]
+    return sorted(f.relative_to(root).as_posix() for f in written if not is_stage(f))
+
+
 def is_stage(folder: Path) -> bool:
     """True when ``folder`` holds both prediction files of a stage."""
     return (folder / STAGE_OOF_FILE).exists() and (folder / STAGE_TEST_FILE).exists()

@@ -27,9 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from stacker.data.stages import (
-    read_stage_matrix, recorded_optimism, stage_folders, stage_inputs, stage_layer, stale_inputs,
+    incomplete_stages, read_stage_matrix, recorded_optimism, stage_folders, stage_inputs, stage_layer, stale_inputs,
 )
-from stacker.config import STAGE_OOF_FILE
+from stacker.config import STAGE_OOF_FILE, STAGE_TEST_FILE
 from stacker.decide.evaluate import standard_error
 from stacker.decide.stage import evaluate_stage_rules
 from stacker.decide.rules import applies_to
@@ -143,6 +143,9 @@ def stage_sources(workspace) -> list[str]:
     A stage made from inputs that changed since (:func:`~stacker.data.stages.stale_inputs`, e.g. a level 2
     after ``select`` ran again) is left out with a warning that says what to re-run.
     """
+    for source in incomplete_stages(workspace.root):
+        missing = [f for f in (STAGE_OOF_FILE, STAGE_TEST_FILE) if not (Path(workspace.root) / source / f).exists()]
+        logger.warning("left out %s: it has no %s; re-run the stage that writes it", source, " or ".join(missing))
     current = []
     for source in stage_folders(workspace.root):
         stale = stale_inputs(workspace, source)

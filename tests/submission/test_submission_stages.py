@@ -140,3 +140,11 @@ def test_a_stage_made_from_inputs_that_changed_since_is_left_out_and_not_submitt
     caplog.clear()
     assert stage_sources(ws) == ["level1", "level2/ridge"]
     assert caplog.text.count("left out") == 1 and "left out blend: blend was made from an earlier level1" in caplog.text
+
+
+def test_a_stage_missing_a_prediction_file_is_named_not_silently_dropped(make_level1, caplog):
+    ws = make_level1(n_train=90, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    (ws.root / "level2" / "ridge" / "oof.parquet").unlink()
+    assert stage_sources(ws) == ["level1"]
+    assert "left out level2/ridge: it has no oof.parquet; re-run the stage that writes it" in caplog.text
