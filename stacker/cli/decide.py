@@ -17,7 +17,9 @@ COMMAND = "decide"
 
 def run(
     source: Annotated[str, typer.Option(
-        "--from", help="Stage folder holding oof.parquet: level1 or level2/<learner>.")] = "level1",
+        "--from", help="Stage folder holding oof.parquet: level1, level2/<learner>, level<N>/<name> or "
+        "blend (level1/<group>, level2/<learner>@<group> after select --group; "
+        "'stacker stages' lists them).")] = "level1",
     rules: Annotated[str, typer.Option(
         help=f"Comma-separated decision rules to compare; registered: {', '.join(list_rules())}.")]
         = ",".join(DecideConfig.rules),

@@ -22,13 +22,16 @@ Method = Enum("Method", {name: name for name in METHODS}, type=str)
 
 def run(
     source: Annotated[str, typer.Option(
-        "--from", help="Stage folder with oof.parquet and test.parquet: level1 or level2/<learner>.")] = "level1",
+        "--from", help="Stage folder with oof.parquet and test.parquet: level1, level2/<learner>, "
+        "level<N>/<name> or blend (level1/<group>, level2/<learner>@<group> after select --group; "
+        "'stacker stages' lists them).")] = "level1",
     rule: Annotated[Optional[RuleName], typer.Option(
         help="Decision rule (compare them with 'stacker decide'). [default: greedy]")] = None,
     thresholds: Annotated[Optional[Method], typer.Option(
         help="Alias of --rule for the per-label threshold rules greedy and smooth.")] = None,
     name: Annotated[Optional[str], typer.Option(
-        help="File stem under submissions/ (default l1-<rule> or l2-<learner>-<rule>).")] = None,
+        help="File stem under submissions/ (default: the stage and rule, e.g. l1-greedy, "
+        "l2-lightgbm-smooth, level3-logistic-expected-f, blend-smooth; 'best' with --best).")] = None,
     best: Annotated[bool, typer.Option(
         "--best", help="Submit the stage and rule with the best honest CV score (ignores --from, --rule and "
         "--thresholds); prints the comparison, its noise and the optimism of choosing.")] = False,

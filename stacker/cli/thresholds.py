@@ -15,7 +15,9 @@ COMMAND = "thresholds"
 
 def run(
     source: Annotated[str, typer.Option(
-        "--from", help="Stage folder holding oof.parquet: level1 or level2/<learner>.")] = "level1",
+        "--from", help="Stage folder holding oof.parquet: level1, level2/<learner>, level<N>/<name> or "
+        "blend (level1/<group>, level2/<learner>@<group> after select --group; "
+        "'stacker stages' lists them).")] = "level1",
     cluster: ClusterOption = None,
     json_output: JsonOption = False,
     workspace: WorkspaceOption = Path("."),

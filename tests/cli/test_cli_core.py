@@ -41,6 +41,17 @@ def test_init_folds_collect_ls(tmp_path, make_workspace, capsys):
     assert set(rows[0]["per_label"]) == set(ws.labels) and 0 < rows[0]["mean"] <= 1
 
 
+def test_every_commands_help_renders(capsys):
+    from stacker.cli.app import build_app
+    from typer.main import get_command
+
+    commands = sorted(get_command(build_app()).commands)
+    assert {"init", "submit", "decide", "thresholds", "stages"} <= set(commands)
+    for command in commands:  # rich markup in a help text (e.g. "[/<group>]") fails only when rendered
+        assert main([command, "--help"]) == 0, command
+        assert "Usage: stacker " + command in capsys.readouterr().out
+
+
 def test_stacker_error_is_one_line_exit_1(tmp_path, capsys):
     assert main(["ls", "-w", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
