@@ -38,8 +38,8 @@ from stacker import progress
 from stacker.config import STAGE_NESTED_FILE, STAGE_OOF_FILE, STAGE_TEST_FILE, StackConfig
 from stacker.data.metric import MetricSpec
 from stacker.data.stages import (
-    check_folder_name, input_fingerprints, missing_views_note, read_inputs, read_views, resolve_sources,
-    stage_layer,
+    check_folder_name, input_fingerprints, missing_views_note, read_inputs, read_stage_json, read_views,
+    resolve_sources, stage_layer,
 )
 from stacker.exceptions import ValidationError
 from stacker.level2.learners import create_learner
@@ -98,6 +98,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     sources = resolve_sources(workspace, config.sources, purpose="stack")
     layer = max(2, 1 + max(stage_layer(workspace.root, s) for s in sources))  # level-0 candidates alone: 2
     output = f"level{layer}/{name}"  # above every input, so a stack never feeds itself
+    _check_not_fit_l2s(workspace, output, name)
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
         views, missing = read_views(workspace, sources, oof)
@@ -129,6 +130,14 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
                                               "pipelines": scores, "optimism": optimism, "honesty": honesty})
     return StackResult(output_dir, sources, layer, list(workspace.labels), metric, learner.get_params(), scores)
+
+
+def _check_not_fit_l2s(workspace, output: str, name: str) -> None:
+    """Refuse to replace a stage ``fit-l2`` wrote (a stack straight on level 1 lands in ``level2/`` too)."""
+    config = Path(workspace.root) / output / "config.json"
+    if config.exists() and "sources" not in read_stage_json(config, "re-run 'stacker fit-l2'").get("config", {}):
+        raise ValidationError(f"{output} holds the stage 'stacker fit-l2' wrote; this stack would replace it: pass "
+                              f"--name (e.g. --name {name}-stack) to write level2/<name> beside it")
 
 
 def check_stack_config(config: StackConfig):

@@ -376,3 +376,20 @@ def test_a_stack_on_level0_candidates_is_nested_cv_on_them_and_lands_in_layer_tw
                                expected.oof.astype(np.float32))
     assert stage_inputs(ws.root, result.source) == [STORE_NODE]
     assert stage_layer(ws.root, result.source) == 2
+
+
+def test_a_stack_landing_in_level2_does_not_replace_fit_l2s_stage(make_level1, capsys):
+    from stacker.__main__ import main
+    from stacker.config import L2Config
+    from stacker.level2.stage import fit_level2
+
+    ws = make_level1(n_train=90, n_test=20, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    before = (ws.root / "level2" / "ridge" / "oof.parquet").read_bytes()
+    assert main(["stack", "--from", "level1", "--learner", "logistic", "--name", "ridge", "-w", str(ws.root)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ValidationError: level2/ridge holds the stage 'stacker fit-l2' wrote") and "--name" in err
+    assert (ws.root / "level2" / "ridge" / "oof.parquet").read_bytes() == before
+    result = run_stack(ws, StackConfig(sources=("level1",), learner="logistic", name="ridge-stack"))
+    assert result.source == "level2/ridge-stack"
+    assert run_stack(ws, StackConfig(sources=("level1",), learner="ridge", name="ridge-stack")).layer == 2  # its own
