@@ -92,6 +92,9 @@ def validate_run(run_dir: Path | str, workspace: Workspace) -> RunData | str:
     Returns the run's arrays, or the one-line reason that rejects it (returned,
     not raised, so one bad run does not stop the others).
     """
+    name = run_name(run_dir)
+    if not name.isprintable():
+        return f"run {name!r}: its folder name has control characters (a newline, a tab, ...); rename the folder"
     try:
         return read_remote_run(run_dir, workspace) if is_url(run_dir) else read_run(run_dir, workspace)
     except Exception as e:  # noqa: BLE001 - one unreadable folder must not stop the others

@@ -131,9 +131,11 @@ def _labelled_frame(frame: pd.DataFrame, where: str, id_column: str) -> pd.DataF
 
 def _check_columns(found: list[str], labels: list[str], where: str, ignore: str | None = None) -> None:
     missing_labels = [label for label in labels if label not in found]
-    if missing_labels:
-        raise RunFormatError(f"{where}: label columns missing: {missing_labels[:5]} (columns are matched by name)")
     unknown = [c for c in found if c not in labels and c != ignore]
+    if missing_labels:
+        extra = f"; columns {unknown[:5]} are not workspace labels (renamed?)" if unknown else ""
+        raise RunFormatError(f"{where}: label columns missing: {missing_labels[:5]} (columns are matched by "
+                             f"name){extra}")
     if unknown:
         raise RunFormatError(f"{where}: columns {unknown[:5]} are not workspace labels; drop or rename them")
 

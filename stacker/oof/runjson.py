@@ -76,8 +76,11 @@ def check_fields(meta: dict, where: str) -> None:
     labels = meta.get("labels")
     if labels is not None and (not isinstance(labels, list) or len(set(map(repr, labels))) != len(labels)
                                or not all(isinstance(x, str) and 0 < len(x) <= MAX_NAME for x in labels)):
+        repeated = (sorted({x for x in labels if isinstance(x, str) and labels.count(x) > 1})
+                    if isinstance(labels, list) else [])
+        shown = f"repeated: {_show(repeated)}" if repeated else f"found {_show(labels)}"
         raise RunFormatError(f"{where}: labels must be a list of distinct label names (strings of 1..{MAX_NAME} "
-                             f"characters) or null; found {_show(labels)}")
+                             f"characters) or null; {shown}")
 
 
 def _read_text(path: Path, where: str) -> str:

@@ -42,6 +42,10 @@ BAD_RUNS = [
      r"label columns missing: \['label_2'\]"),
     ("unknown column", lambda d: _edit_table(d / "oof.csv", lambda f: f.assign(hze=0.1)),
      r"columns \['hze'\] are not workspace labels"),
+    ("renamed label", lambda d: _edit_table(d / "oof.csv", lambda f: f.rename(columns={"label_2": "label 2"})),
+     r"label columns missing: \['label_2'\] \(columns are matched by name\); columns \['label 2'\] are not "
+     r"workspace labels \(renamed\?\)"),
+
     ("nan", lambda d: _edit_table(d / "oof.csv", _set(7, "label_1", np.nan)),
      r"oof.csv: 1 NaN values \(first at id 'train_7', label 'label_1'\)"),
     ("inf", lambda d: _edit_table(d / "test.csv", _set(2, "label_0", np.inf)),
@@ -65,6 +69,15 @@ def test_bad_run_is_rejected_with_a_clear_line(make_workspace, problem, damage, 
     assert "\n" not in reason and "'bad'" in reason
     assert pytest.importorskip("re").search(match, reason), reason
     assert ws.store().names() == ["good"]
+
+
+def test_a_run_folder_name_with_a_newline_is_rejected(make_workspace):
+    ws = make_workspace(n_train=30, n_test=10)
+    write_run(ws, "bad").rename(ws.root / "runs" / "bad\nname")
+    report = collect_runs(ws, ws.root / "runs")
+    assert report.rejected == {"bad\nname": "run 'bad\\nname': its folder name has control characters (a newline, a "
+                                            "tab, ...); rename the folder"}
+    assert not ws.store().names()
 
 
 def test_per_fold_layout_matches_folds_file(make_workspace):

@@ -42,6 +42,8 @@ BAD_RUN_JSON = [
     ("long arch", _json('{"arch": "' + "a" * 201 + '"}'), r"arch must be .*found 'aaaa"),
     ("list document", _json('["arch"]'), r"must be a JSON object .*found a list"),
     ("labels with duplicates", _json('{"arch": "a", "labels": ["x", "x"]}'), r"labels must be a list of distinct"),
+    ("a repeated label named", _json('{"arch": "a", "labels": ["aaaaaaaaaaaa", "bbbbbbbbbbbbbb", "cccccccccccc", '
+                                     '"dddddddddddd", "x", "x"]}'), r'or null; repeated: \["x"\]$'),
     ("labels not strings", _json('{"arch": "a", "labels": [1, 2]}'), r"labels must be a list"),
     ("too deep metadata", _json('{"arch": "a", "x": ' + "[" * 40 + "]" * 40 + "}"),
      rf"x\[0\].* is nested {MAX_DEPTH + 1} levels deep; expected at most {MAX_DEPTH}"),
