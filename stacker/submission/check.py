@@ -75,12 +75,20 @@ def check_tags(frame: pd.DataFrame, labels: list[str], tags_column: str, id_colu
     known, count = set(labels), 0
     if tags_column in frame.columns:
         for i, (row_id, text) in enumerate(zip(frame[id_column], frame[tags_column])):
-            tags = str(text).split()
+            text = str(text)
+            if text != " ".join(text.split()):
+                raise SubmissionError(f"{where}: line {i + 2} (id {row_id!r}): tags {text!r} must be separated by "
+                                      f"single spaces (no tabs, no leading or trailing spaces)")
+            tags = text.split()
             unknown = [t for t in tags if t not in known]
             if unknown:
                 raise SubmissionError(
                     f"{where}: line {i + 2} (id {row_id!r}): unknown tag {unknown[0]!r}; known tags: {', '.join(labels)}"
                 )
+            repeated = sorted({t for t in tags if tags.count(t) > 1})
+            if repeated:
+                raise SubmissionError(f"{where}: line {i + 2} (id {row_id!r}): tag {repeated[0]!r} appears twice; "
+                                      f"each tag at most once per row")
             count += len(tags)
     for column in (c for c in frame.columns if c in known):
         bad = ~frame[column].isin(["0", "1"])

@@ -64,6 +64,9 @@ def tampered(ws, tmp_path, edit) -> str:
 @pytest.mark.parametrize("edit, message", [
     (lambda f: f.drop(index=3), r"id 'test_3' \(line 5 of the sample submission\) is missing"),
     (lambda f: f.assign(tags=["label_1 cat", *f["tags"][1:]]), r"line 2 \(id 'test_0'\): unknown tag 'cat'; known"),
+    (lambda f: f.assign(tags=["label_1 label_1", *f["tags"][1:]]), r"line 2 \(id 'test_0'\): tag 'label_1' appears twice"),
+    (lambda f: f.assign(tags=["label_1\tlabel_2", *f["tags"][1:]]), r"line 2 \(id 'test_0'\): tags 'label_1\\tlabel_2' "
+                                                                   r"must be separated by single spaces"),
     (lambda f: f.iloc[[1, 0, *range(2, len(f))]], r"line 2: id 'test_1' where the sample submission has 'test_0'"),
     (lambda f: pd.concat([f, f.iloc[[4]]]), r"line 27: duplicated id 'test_4' \(first at line 6\)"),
     (lambda f: f.assign(**{ID: [*f[ID][:-1], "test_999"]}), r"line 26: id 'test_999' is not in the sample"),
