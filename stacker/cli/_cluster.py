@@ -13,6 +13,10 @@ ClusterOption = Annotated[Optional[str], typer.Option(
 
 def on_cluster(workspace, cluster: str | None):
     """A context manager: the given ``--cluster``, else the workspace's ``cluster`` setting, else none."""
+    from stacker import config as cfg
     from stacker.parallel import connect
+    from stacker.parallel.spec import parse_cluster
 
-    return connect(cluster or workspace.config.cluster)
+    if cluster is None and workspace.config.cluster:
+        return connect(parse_cluster(workspace.config.cluster, f"{workspace.root / cfg.CONFIG_FILE}: cluster"))
+    return connect(cluster)

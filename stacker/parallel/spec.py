@@ -22,10 +22,11 @@ class ClusterSpec:
         return self.address or f"local:{self.local_workers}"
 
 
-def parse_cluster(text: str | None) -> ClusterSpec | None:
+def parse_cluster(text: str | None, where: str = "--cluster") -> ClusterSpec | None:
     """``None`` (local joblib) for an empty spec; raise ClusterError for one that is not understood.
 
-    ``local`` alone means one worker process per CPU core.
+    ``local`` alone means one worker process per CPU core. ``where`` names the setting in messages
+    (the option, or stacker.toml's ``cluster``).
     """
     if text is None or not str(text).strip():
         return None
@@ -36,11 +37,11 @@ def parse_cluster(text: str | None) -> ClusterSpec | None:
 
         n = int(local.group(1)) if local.group(1) else os.cpu_count() or 1
         if n < 1:
-            raise ClusterError(f"--cluster local:N needs N >= 1 worker processes; found {text!r}")
+            raise ClusterError(f"{where} local:N needs N >= 1 worker processes; found {text!r}")
         return ClusterSpec(local_workers=n)
     if _REMOTE.match(text):
         return ClusterSpec(address=text.rstrip("/"))
     raise ClusterError(
-        f"--cluster must be a Dask scheduler address such as tcp://scheduler:8786 or local:N (a cluster of N "
+        f"{where} must be a Dask scheduler address such as tcp://scheduler:8786 or local:N (a cluster of N "
         f"worker processes on this machine); found {text!r}"
     )

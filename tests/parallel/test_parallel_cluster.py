@@ -154,6 +154,17 @@ def test_cluster_from_stacker_toml_and_option_wins(make_level1, scheduler, capsy
     assert "dask cluster" in capsys.readouterr().err
 
 
+def test_a_bad_cluster_in_stacker_toml_is_named_as_that_setting(make_level1, capsys):
+    ws = make_level1(n_train=60, n_labels=2)
+    with open(ws.root / "stacker.toml", "a") as f:
+        f.write('cluster = "bogus"\n')
+    assert main(["fit-l2", "--learner", "ridge", "-w", str(ws.root)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ClusterError: {ws.root / 'stacker.toml'}: cluster must be a Dask scheduler address")
+    assert main(["fit-l2", "--learner", "ridge", "--cluster", "bogus", "-w", str(ws.root)]) == 1
+    assert capsys.readouterr().err.startswith("ClusterError: --cluster must be a Dask scheduler address")
+
+
 def test_a_worker_killed_mid_fit_l2_is_replaced_and_the_output_is_the_same(make_level1, scheduler):
     ws = make_level1(n_train=1500, n_test=50, n_labels=3, k=3)
     config = L2Config(learner="lightgbm", params={"n_estimators": 150})
