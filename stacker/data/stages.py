@@ -329,10 +329,7 @@ def read_stage_matrix(path: Path, labels: Sequence[str], n_rows: int) -> np.ndar
     missing = [label for label in labels if label not in columns]
     if missing:
         raise StoreError(f"{path} lacks label columns {missing}; expected one column per workspace label; {fix}")
-    try:
-        values = read_matrix(path, labels)
-    except (pa.ArrowException, OSError, ValueError) as e:
-        raise StoreError(f"{path} is not a readable Parquet file ({e}); {fix}") from e
+    values = read_matrix(path, labels)
     if len(values) != n_rows:
         raise StoreError(f"{path} has {len(values)} rows but the workspace has {n_rows}; {fix}")
     if not (np.isfinite(values).all() and values.min(initial=0) >= 0 and values.max(initial=0) <= 1):
