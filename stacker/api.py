@@ -79,7 +79,7 @@ class CollectResult(_Tabular):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per run, shape (n_runs, 3): ``run``, ``outcome`` and ``reason``."""
-        rows = [(name, outcome, "") for outcome in ("added", "replaced", "unchanged")
+        rows = [(name, outcome, "") for outcome in ("added", "replaced", "repaired", "unchanged")
                 for name in getattr(self.report, outcome)]
         rows += [(name, "rejected", reason) for name, reason in self.report.rejected.items()]
         return pd.DataFrame(rows, columns=["run", "outcome", "reason"])

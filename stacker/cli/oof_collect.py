@@ -31,7 +31,7 @@ def run(
     ws = Workspace.load(workspace)
     with on_cluster(ws, cluster):
         report = collect_runs(ws, resolve_runs_dir(ws, runs), CollectConfig(replace=replace, wait=wait))
-    for outcome in ("added", "replaced", "unchanged"):
+    for outcome in ("added", "replaced", "repaired", "unchanged"):
         names = getattr(report, outcome)
         if names:
             console.print(f"{outcome:9} {len(names):4}  {', '.join(names)}")

@@ -22,6 +22,7 @@ class CollectReport:
 
     added: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     rejected: dict[str, str] = field(default_factory=dict)
 

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from stacker.exceptions import StoreError
 from stacker.oof.lock import store_lock, try_store_lock
@@ -152,10 +154,12 @@ class Store:
         self, name: str, oof: np.ndarray, test: np.ndarray, *, arch: str, variant: str | None = None,
         seed: int | None = None, kind: str = "run", meta: dict | None = None, replace: bool = False,
     ) -> str:
-        """Store one model atomically; return "added", "unchanged" or "replaced".
+        """Store one model atomically; return "added", "unchanged", "repaired" or "replaced".
 
-        The same name with the same content is a no-op (idempotent collect); the
-        same name with other content raises StoreError unless ``replace``.
+        The same name with the same content is a no-op (idempotent collect) unless
+        a file of it is damaged or missing: then that file is written again
+        ("repaired"); the same name with other content raises StoreError unless
+        ``replace``.
         """
         oof, test = self._checked(name, oof, test)
         with self.writing():
@@ -165,8 +169,8 @@ class Store:
     def _add(self, name, oof, test, *, arch, variant, seed, kind, meta, replace) -> str:
         digest = content_hash(oof, test, self.labels)
         old = {e.name: e for e in self.entries()}.get(name)
-        if old is not None and old.content_hash == digest:
-            return "unchanged"
+        if old is not None and old.content_hash == digest:  # same content: rewrite only a damaged or lost file
+            return "repaired" if self._write_files(digest, oof, test) else "unchanged"
         if old is not None and not replace:
             raise StoreError(
                 f"model {name!r} is already stored with different content (hash {old.content_hash[:12]} "
@@ -255,8 +259,13 @@ class Store:
     def _write_matrix(self, path, values: np.ndarray) -> None:
         write_matrix(path, values, self.labels)
 
-    def _file_exists(self, path) -> bool:
-        return Path(path).exists()
+    def _file_intact(self, path, n_rows: int) -> bool:
+        """True when ``path`` is a readable matrix of ``n_rows`` rows with every label (its footer is read)."""
+        try:
+            metadata = pq.read_metadata(path)
+            return metadata.num_rows == n_rows and set(self.labels) <= set(metadata.schema.names)
+        except (pa.ArrowException, OSError):
+            return False
 
     # ----- internals --------------------------------------------------------
     def _connect(self, create: bool = False) -> sqlite3.Connection:
@@ -303,11 +312,15 @@ class Store:
     def _file(self, digest: str, part: str) -> Path:
         return self.root / DATA_DIR / f"{digest}.{part}.parquet"
 
-    def _write_files(self, digest: str, oof: np.ndarray, test: np.ndarray) -> None:
+    def _write_files(self, digest: str, oof: np.ndarray, test: np.ndarray) -> bool:
+        """Write the matrices of ``digest`` unless intact ones are there (content-addressed); True if any was."""
+        written = False
         for part, values in (("oof", oof), ("test", test)):
             path = self._file(digest, part)
-            if not self._file_exists(path):
+            if not self._file_intact(path, len(values)):
                 self._write_matrix(path, values)
+                written = True
+        return written
 
     def _checked(self, name: str, oof: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         oof = np.asarray(oof, dtype=np.float32)

@@ -239,3 +239,21 @@ def test_delete_is_all_or_nothing(make_store):
     assert store.names() == ["m1", "m2"]
     meta = json.loads(json.dumps(store.entry("m1").meta))
     assert meta["arch"] == "arch1"
+
+
+def test_collecting_again_repairs_a_damaged_or_lost_store_file(make_store):
+    ws = make_store(n_runs=2, n_train=30, n_test=10)
+    store = ws.store()
+    oof_before, test_before = store.load(["m0", "m1"])
+    data = ws.oof_dir / "data"
+    digest = store.entry("m1").content_hash
+    (data / f"{digest}.oof.parquet").write_bytes(b"PAR1 damaged")
+    (data / f"{digest}.test.parquet").unlink()
+    with pytest.raises(StoreError, match=f"{digest}.oof.parquet is not a readable matrix"):
+        store.load(["m1"])
+    report = collect_runs(ws, ws.root / "runs")
+    assert (report.repaired, report.unchanged, report.added, report.rejected) == (["m1"], ["m0"], [], {})
+    oof, test = ws.store().load(["m0", "m1"])
+    np.testing.assert_array_equal(oof, oof_before)
+    np.testing.assert_array_equal(test, test_before)
+    assert collect_runs(ws, ws.root / "runs").unchanged == ["m0", "m1"]  # intact now: nothing rewritten
