@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sqlite3
@@ -37,6 +38,8 @@ import pyarrow.parquet as pq
 from stacker.exceptions import StoreError
 from stacker.oof.lock import store_lock, try_store_lock
 from stacker.oof.matrix import read_matrix, write_matrix
+
+log = logging.getLogger(__name__)
 
 CATALOG = "catalog.sqlite"
 DATA_DIR = "data"
@@ -225,6 +228,10 @@ class Store:
 
     def _read_entries(self) -> list[ModelEntry]:
         if not self._catalog_exists():
+            orphans = len(list((self.root / DATA_DIR).glob("*.parquet")))
+            if orphans:
+                log.warning("the store %s has no catalog (%s) but %d data files: the catalog was lost; "
+                            "'stacker oof-collect' of the runs rebuilds it", self.root, CATALOG, orphans)
             return []
         with closing(self._connect()) as db:
             rows = db.execute(

@@ -257,3 +257,12 @@ def test_collecting_again_repairs_a_damaged_or_lost_store_file(make_store):
     np.testing.assert_array_equal(oof, oof_before)
     np.testing.assert_array_equal(test, test_before)
     assert collect_runs(ws, ws.root / "runs").unchanged == ["m0", "m1"]  # intact now: nothing rewritten
+
+
+def test_a_lost_catalog_is_said_and_collecting_again_rebuilds_it(make_store, caplog):
+    ws = make_store(n_runs=2, n_train=30, n_test=10)
+    (ws.oof_dir / "catalog.sqlite").unlink()
+    assert ws.store().names() == []
+    assert "has no catalog (catalog.sqlite) but 4 data files: the catalog was lost" in caplog.text
+    report = collect_runs(ws, ws.root / "runs")
+    assert report.added == ["m0", "m1"] and ws.store().names() == ["m0", "m1"]
