@@ -36,7 +36,8 @@ def run(
         "--best", help="Submit the stage and rule with the best honest CV score (ignores --from, --rule and "
         "--thresholds); prints the comparison, its noise and the optimism of choosing.")] = False,
     check: Annotated[Optional[Path], typer.Option(
-        "--check", help="Validate this CSV against the sample submission instead (exit 1 on failure).")] = None,
+        "--check", help="Validate this CSV against the sample submission instead (exit 1 on failure); a relative "
+        "path not found from here is looked up in the workspace, as oof-collect's RUNS.")] = None,
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Decide --from's predictions with a rule into submissions/NAME.csv + NAME.json, or validate a CSV with --check."""
@@ -49,6 +50,8 @@ def run(
                                  param_hint="--rule")
     ws = Workspace.load(workspace)
     if check is not None:
+        if not check.is_absolute() and not check.exists():
+            check = ws.root / check
         console.print(check_submission(ws, check).message, highlight=False)
         return
     chosen = (rule or thresholds or RuleName(SubmitConfig.rule)).value

@@ -100,11 +100,14 @@ def test_submit_refuses_a_missing_stage_and_bad_names(ws):
     assert default_name("level2/mlp", "greedy") == "l2-mlp-greedy" and default_name("level1", "smooth") == "l1-smooth"
 
 
-def test_cli_submit_and_check(ws, tmp_path, capsys):
+def test_cli_submit_and_check(ws, tmp_path, capsys, monkeypatch):
     assert main(["submit", "--from", "level1", "--thresholds", "greedy", "--name", "mine", "-w", str(ws.root)]) == 0
     assert "mine.csv" in capsys.readouterr().out
     csv = ws.submissions_dir / "mine.csv"
     assert main(["submit", "--check", str(csv), "-w", str(ws.root)]) == 0
+    assert "OK (25 rows" in capsys.readouterr().out
+    monkeypatch.chdir(tmp_path)  # a relative path not found here is looked up in the workspace
+    assert main(["submit", "--check", "submissions/mine.csv", "-w", str(ws.root)]) == 0
     assert "OK (25 rows" in capsys.readouterr().out
     bad = tampered(ws, tmp_path, lambda f: f.drop(index=0))
     assert main(["submit", "--check", str(bad), "-w", str(ws.root)]) == 1
