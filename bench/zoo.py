@@ -262,7 +262,8 @@ def make_workspace(split: Split, root: Path):
     train = pd.DataFrame(split.Y_train.astype(np.int64), columns=split.labels)
     train.insert(0, ID_COLUMN, train_ids)
     sample = pd.DataFrame({ID_COLUMN: test_ids, "tags": ""})
-    ws = stacker.Workspace.create(root, train=train, test=sample, id_column=ID_COLUMN, labels=tuple(split.labels))
+    ws = stacker.Workspace.create(root, train=train, test=sample, id_column=ID_COLUMN, labels=tuple(split.labels),
+                                  force=True)  # a rebuilt zoo re-creates its workspace
     ws.make_folds(k=N_FOLDS)
     return ws
 

@@ -33,6 +33,7 @@ from stacker.config import (
     BlendConfig, CollectConfig, DecideConfig, FoldsConfig, L2Config, SelectConfig, StackConfig, SubmitConfig,
 )
 from stacker.data.workspace import Workspace as _BaseWorkspace
+from stacker.data.workspace import check_new_workspace
 from stacker.exceptions import ValidationError, WorkspaceError
 from stacker.oof.writer import write_run
 
@@ -276,8 +277,8 @@ class Workspace(_BaseWorkspace):
 
     @classmethod
     def create(cls, root: Path | str, *, train: Path | str | pd.DataFrame, test: Path | str | pd.DataFrame,
-               **options: Any) -> "Workspace":
-        """Create (or re-create) the workspace at ``root``, as ``stacker init`` does.
+               force: bool = False, **options: Any) -> "Workspace":
+        """Create the workspace at ``root`` (re-create it with ``force=True``), as ``stacker init`` does.
 
         Parameters
         ----------
@@ -289,14 +290,22 @@ class Workspace(_BaseWorkspace):
         test : path or DataFrame of shape (n_test, n_columns)
             The test ids (a Kaggle sample submission). A DataFrame is written to
             ``<root>/sample_submission.csv``.
+        force : bool, default False
+            Rewrite an existing ``stacker.toml`` (as ``stacker init --force``);
+            without it an existing workspace is refused.
         **options
             Other :class:`~stacker.config.WorkspaceConfig` fields: ``id_column``,
             ``labels``, ``metric``, ``images``, ...
         """
+        for name, value in (("root", root), ("train", train), ("test", test)):
+            if not isinstance(value, (str, Path)) and not (name != "root" and isinstance(value, pd.DataFrame)):
+                raise WorkspaceError(f"{name} must be a path{'' if name == 'root' else ' or a DataFrame'}; "
+                                     f"found {type(value).__name__}")
         root = Path(root)
+        check_new_workspace(root, force)  # before any table is written
         train = _table_path(train, root / "train.csv")
         test = _table_path(test, root / "sample_submission.csv")
-        return cls.init(root, train=train, test=test, **options)
+        return cls.init(root, train=train, test=test, force=force, **options)
 
     def make_folds(self, k: int = FoldsConfig.k, seed: int = FoldsConfig.seed, *, force: bool = False) -> np.ndarray:
         """Write ``folds.csv`` (as ``stacker folds``) and return the fold of each train row.

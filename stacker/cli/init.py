@@ -24,18 +24,12 @@ def run(
     workspace: WorkspaceOption = Path("."),
 ) -> None:
     """Create a workspace: check the train/test CSVs and write stacker.toml (relative paths)."""
-    from stacker import config as cfg
     from stacker.data import Workspace
-    from stacker.exceptions import WorkspaceError
-
-    if (workspace / cfg.CONFIG_FILE).exists() and not force:
-        raise WorkspaceError(f"{workspace / cfg.CONFIG_FILE} already exists; pass --force to rewrite it (its store, "
-                             f"folds and stages were built for the old settings)")
 
     options = {"id_column": id_column, "metric": metric, "images": images}
     if labels:
         options["labels"] = tuple(label.strip() for label in labels.split(",") if label.strip())
-    ws = Workspace.init(workspace, train=train, test=test, **options)
+    ws = Workspace.init(workspace, train=train, test=test, force=force, **options)
     console.print(
         f"wrote {ws.root / 'stacker.toml'}: {len(ws.train_ids)} train ids, {len(ws.test_ids)} test ids, "
         f"{len(ws.labels)} labels ({', '.join(ws.labels)}), metric {ws.config.metric}"

@@ -72,13 +72,24 @@ class Workspace:
         return workspace
 
     @classmethod
-    def init(cls, root: Path | str, *, train: Path | str, test: Path | str, **options) -> "Workspace":
+    def init(cls, root: Path | str, *, train: Path | str, test: Path | str, force: bool = False,
+             **options) -> "Workspace":
         """Write ``stacker.toml`` for the given train/test CSVs and check they load.
 
         ``options`` are other :class:`~stacker.config.WorkspaceConfig` fields.
-        Paths are made relative to ``root``. Nothing is written if a check fails.
+        Paths are made relative to ``root``. Nothing is written if a check fails,
+        nor over an existing ``stacker.toml`` unless ``force`` (its store, folds
+        and stages were built for it).
         """
         root = Path(root)
+        check_new_workspace(root, force)
+        known = {f.name for f in fields(WorkspaceConfig)} - {"train", "test"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise WorkspaceError(f"unknown workspace settings {unknown}; valid: {sorted(known)}")
+        if isinstance(options.get("labels"), str):
+            raise WorkspaceError(f"labels must be a sequence of label names, not one string; found "
+                                 f"{options['labels']!r} (split it on commas)")
         if options.get("labels") is not None:
             options["labels"] = check_labels(options["labels"], "--labels")
         if options.get("images") is not None and Path(options["images"]).is_absolute():
@@ -251,6 +262,13 @@ def _read_ids_csv(path: Path, id_column: str) -> pd.DataFrame:
         dup = ids[ids.duplicated()]
         raise WorkspaceError(f"{path}: {len(dup)} duplicated ids (first: {dup.iloc[0]!r})")
     return frame
+
+
+def check_new_workspace(root: Path, force: bool) -> None:
+    """WorkspaceError when ``root`` already holds a ``stacker.toml`` and ``force`` is not True."""
+    if (Path(root) / cfg.CONFIG_FILE).exists() and force is not True:
+        raise WorkspaceError(f"{Path(root) / cfg.CONFIG_FILE} already exists; pass --force (force=True) to rewrite "
+                             f"it (its store, folds and stages were built for the old settings)")
 
 
 _TEXT_KEYS = ("train", "test", "id_column", "metric", "folds", "tags_column", "images", "image_ext", "store",

@@ -140,6 +140,24 @@ def test_create_refuses_to_overwrite_a_different_train_csv(make_workspace):
     before = (ws.root / "train.csv").read_text()
     with pytest.raises(WorkspaceError, match=r"train.csv exists with other content; pass its path"):
         stacker.Workspace.create(ws.root, train=pd.DataFrame({ID: ["a"], "tags": ["x"]}),
-                                 test=ws.root / "sample_submission.csv", id_column=ID)
+                                 test=ws.root / "sample_submission.csv", id_column=ID, force=True)
     assert (ws.root / "train.csv").read_text() == before
     assert issubclass(WorkspaceError, StackerError)
+
+
+def test_create_refuses_an_existing_workspace_unknown_settings_and_a_labels_string(make_workspace, tmp_path):
+    ws = make_workspace(n_train=30, n_test=10)
+    before = (ws.root / "stacker.toml").read_text()
+    train, test = ws.root / "train.csv", ws.root / "sample_submission.csv"
+    with pytest.raises(WorkspaceError, match="stacker.toml already exists; pass --force \\(force=True\\)"):
+        stacker.Workspace.create(ws.root, train=train, test=test, id_column=ID)
+    assert (ws.root / "stacker.toml").read_text() == before
+    with pytest.raises(WorkspaceError, match="unknown workspace settings \\['idcolumn'\\]; valid: "):
+        stacker.Workspace.create(tmp_path / "new", train=train, test=test, idcolumn=ID)
+    with pytest.raises(WorkspaceError, match="labels must be a sequence of label names, not one string"):
+        stacker.Workspace.create(tmp_path / "new", train=train, test=test, id_column=ID, labels="a,b")
+    with pytest.raises(WorkspaceError, match="train must be a path or a DataFrame; found NoneType"):
+        stacker.Workspace.create(tmp_path / "new", train=None, test=test, id_column=ID)
+    assert not (tmp_path / "new").exists()
+    again = stacker.Workspace.create(ws.root, train=train, test=test, id_column=ID, metric="f1-samples", force=True)
+    assert again.config.metric == "f1-samples"
