@@ -172,9 +172,9 @@ def compare(workspace: Workspace, level1: Level1Outputs, result: NestedResult) -
     """
     Y, folds, metric = workspace.y, workspace.folds, workspace.metric
     best = best_single_models(Y, level1.candidate_oof, metric.beta)
+    single_oof, single_views = best_single_out_of_fold(Y, level1.candidate_oof, folds, metric.beta)
     scores = {
-        "best single": score_matrix(Y, best_single_out_of_fold(Y, level1.candidate_oof, folds, metric.beta), folds,
-                                    metric),
+        "best single": score_matrix(Y, single_oof, folds, metric, single_views),
         "level-1": score_matrix(Y, level1.out_of_fold_averages(folds), folds, metric, level1.fold_views(folds)),
         # float32, as written to oof.parquet: the score of exactly what 'stacker submit' reads.
         "level-2": score_matrix(Y, result.oof.astype(np.float32), folds, metric, result.views),

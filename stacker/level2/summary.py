@@ -32,14 +32,27 @@ def best_single_models(Y: np.ndarray, candidate_oof: np.ndarray, beta: float) ->
     return np.array(best, dtype=np.int64)
 
 
-def best_single_out_of_fold(Y: np.ndarray, candidate_oof: np.ndarray, folds: np.ndarray, beta: float) -> np.ndarray:
-    """(n_train, n_labels) float32: per label and fold ``k``, the column of the candidate best on the other folds."""
+def best_single_out_of_fold(Y: np.ndarray, candidate_oof: np.ndarray, folds: np.ndarray,
+                            beta: float) -> tuple[np.ndarray, np.ndarray]:
+    """The honest best single model: per label and fold ``k``, the candidate best on the other folds.
+
+    Returns
+    -------
+    oof : ndarray of shape (n_train, n_labels), float32
+        Fold ``k``'s rows from the candidate chosen without fold ``k``.
+    views : ndarray of shape (n_folds, n_train, n_labels), float32
+        View ``i`` (the i-th fold id): every row from the candidates chosen
+        without that fold, so the thresholds deciding it are fitted on the
+        model that predicts it (:func:`score_matrix`'s ``views``).
+    """
+    ks = np.unique(folds)
+    views = np.empty((len(ks), *candidate_oof.shape[1:]), dtype=np.float32)
     out = np.empty(candidate_oof.shape[1:], dtype=np.float32)
-    for k in np.unique(folds):
+    for i, k in enumerate(ks):
         rows = folds == k
-        choice = best_single_models(Y[~rows], candidate_oof[:, ~rows], beta)
-        out[rows] = pick_columns(candidate_oof[:, rows], choice)
-    return out
+        views[i] = pick_columns(candidate_oof, best_single_models(Y[~rows], candidate_oof[:, ~rows], beta))
+        out[rows] = views[i][rows]
+    return out, views
 
 
 def pick_columns(candidate: np.ndarray, choice: np.ndarray) -> np.ndarray:

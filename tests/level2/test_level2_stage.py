@@ -71,3 +71,23 @@ def test_fit_level2_refuses_bad_input_before_fitting(make_level1):
     with pytest.raises(ValidationError, match=r"not in the level-1 store .*\['c9'\]; rerun 'stacker select'"):
         fit_level2(ws, L2Config(learner="logistic"))
     assert not (ws.level2_dir / "logistic").exists()
+
+
+def test_best_single_thresholds_for_a_fold_are_fitted_on_the_model_chosen_without_it(make_level1):
+    """Fold k's rows come from the candidate chosen without fold k; so must the rows its thresholds are fitted on
+    (with few folds the other folds' rows would come from other candidates)."""
+    from stacker.level2.summary import best_single_models
+    from stacker.thresholds import apply_thresholds, fbeta_score, optimize_thresholds
+
+    ws = make_level1(skills=(0.3, 0.8, 1.2, 1.6), n_train=120, n_labels=3, k=3)
+    result = fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    candidates = ws.level1_store().load(ws.level1_store().names())[0]
+    y, folds = ws.y, ws.folds
+    pooled = np.zeros_like(y)
+    for k in range(3):
+        rows = folds == k
+        chosen = best_single_models(y[~rows], candidates[:, ~rows], 2.0)
+        column = np.stack([candidates[m, :, j] for j, m in enumerate(chosen)], axis=1)
+        thresholds = optimize_thresholds(y[~rows], column[~rows], 2.0, "samples", method="greedy")
+        pooled[rows] = apply_thresholds(column[rows], thresholds)
+    assert result.scores["best single"]["greedy"]["out_of_fold"] == pytest.approx(fbeta_score(y, pooled))
