@@ -5,10 +5,11 @@ fitted on the other folds' OOF probabilities and labels and decides fold
 ``k``'s rows. The held-out decisions of all folds are pooled into one
 ``(n_samples, n_labels)`` matrix and scored once with
 :func:`stacker.thresholds.fbeta_score` (the out-of-fold score); each fold is
-also scored alone. Rules are compared to the best one *paired over folds*:
-the mean over folds of ``score(rule, k) - score(best, k)`` and its standard
-error ``sd / sqrt(K)``. The folds share their data, so these errors are
-approximate, but a difference within about two of them is noise.
+also scored alone. Rules are compared to the best one: the difference of
+their out-of-fold scores (what the table shows), with the standard error
+``sd / sqrt(K)`` of the per-fold differences ``score(rule, k) - score(best,
+k)``, paired on the same rows. The folds share their data, so these errors
+are approximate, but a difference within about two of them is noise.
 
 With ``views`` (the stage's nested views) the rule for fold ``k`` is fitted on
 ``views[k]``, the other folds' rows as predicted without fold ``k``'s labels,
@@ -71,9 +72,9 @@ def evaluate_rules(
         in ``not_applicable`` with a one-line reason. Each result holds
         ``params``, ``out_of_fold`` (pooled held-out decisions), ``in_sample``
         (fitted and scored on all rows), ``fold_scores`` (list of K floats),
-        ``fold_se`` (standard error of their mean), ``diff_vs_best`` and
-        ``diff_se`` (mean and standard error of the per-fold differences to
-        ``best``), ``per_label`` (list of n_labels floats: binary F-beta of
+        ``fold_se`` (standard error of their mean), ``diff_vs_best`` (out-of-fold
+        score minus ``best``'s) and ``diff_se`` (standard error of the per-fold
+        differences to ``best``), ``per_label`` (list of n_labels floats: binary F-beta of
         each label's pooled held-out decisions), ``thresholds`` (ndarray
         (n_labels,) fitted on all rows, or
         ``None`` for a rule without thresholds) and ``fold_thresholds``
@@ -147,11 +148,12 @@ def _fit_without_fold(name, options, y, p, views, fold, i, k):
 
 
 def _add_paired_differences(results: dict, best: str) -> None:
+    """``diff_vs_best``: the difference of the out-of-fold scores (what the table shows); ``diff_se``: the
+    standard error of the per-fold differences, paired on the same rows."""
     reference = np.asarray(results[best]["fold_scores"])
     for result in results.values():
-        diff = np.asarray(result["fold_scores"]) - reference
-        result["diff_vs_best"] = float(diff.mean())
-        result["diff_se"] = standard_error(diff)
+        result["diff_vs_best"] = float(result["out_of_fold"] - results[best]["out_of_fold"])
+        result["diff_se"] = standard_error(np.asarray(result["fold_scores"]) - reference)
 
 
 def standard_error(values) -> float:

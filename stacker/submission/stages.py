@@ -84,13 +84,16 @@ class Choice:
     best, runner_up : Candidate
         ``runner_up`` is the best candidate of any *other* stage (None with one stage).
     margin, margin_se : float
-        Mean over folds of best minus runner-up fold scores (fold-size weighted),
-        and the standard error of that paired difference.
+        Best minus runner-up out-of-fold score (the difference in the printed
+        table), and the standard error of the per-fold differences (paired).
     nested_score : float
         Honest score of "choose the best candidate, then submit it": fold ``k``
-        scored with the candidate best on the other folds.
+        scored with the candidate best on the other folds; stated on the
+        out-of-fold scale as ``best.out_of_fold - optimism``.
     optimism : float
-        The best candidate's weighted mean fold score minus ``nested_score``.
+        The best candidate's fold-size weighted mean fold score minus that of
+        the nested choice (for a per-sample metric the weighted mean of the
+        fold scores is the out-of-fold score itself).
     fold_choices : list of str
         ``source/method`` chosen without each fold.
     candidates : list of Candidate
@@ -204,10 +207,9 @@ def choose_best(candidates: list[Candidate], fold_sizes) -> Choice:
     runner_index = max(others, key=lambda i: (candidates[i].out_of_fold, -i)) if others else None
     runner_up = None if runner_index is None else candidates[runner_index]
     margin, margin_se = 0.0, 0.0
-    if runner_up is not None:
-        diff = best.fold_scores - runner_up.fold_scores
-        margin = float(np.average(diff, weights=weights))
-        margin_se = standard_error(diff)
+    if runner_up is not None:  # the table's difference; its noise from the per-fold differences (same rows)
+        margin = best.out_of_fold - runner_up.out_of_fold
+        margin_se = standard_error(best.fold_scores - runner_up.fold_scores)
     scores = np.stack([c.fold_scores for c in candidates])  # (n_candidates, n_folds)
     nested, fold_choices = [], []
     for k in range(len(weights)):
@@ -216,8 +218,10 @@ def choose_best(candidates: list[Candidate], fold_sizes) -> Choice:
         pick = int(np.flatnonzero(on_others == on_others.max())[0])
         nested.append(scores[pick, k])
         fold_choices.append(f"{candidates[pick].source}/{candidates[pick].method}")
-    nested_score = float(np.average(nested, weights=weights))
-    optimism = float(np.average(best.fold_scores, weights=weights)) - nested_score
+    # Optimism on the folds' scale (the nested choice is scored fold by fold), then stated on the table's: for a
+    # per-sample metric the two are the same number; for macro or micro F the pooled score differs from the mean.
+    optimism = float(np.average(best.fold_scores, weights=weights) - np.average(nested, weights=weights))
+    nested_score = best.out_of_fold - optimism
     return Choice(best, runner_up, margin, margin_se, nested_score, optimism, fold_choices, list(candidates))
 
 

@@ -45,7 +45,12 @@ def test_paired_differences_to_the_best_rule(data):
     assert rules[best]["diff_vs_best"] == 0.0 and rules[best]["diff_se"] == 0.0
     for r in rules.values():
         diff = np.subtract(r["fold_scores"], rules[best]["fold_scores"])
-        assert r["diff_vs_best"] == pytest.approx(diff.mean()) and r["diff_se"] == pytest.approx(standard_error(diff))
+        assert r["diff_vs_best"] == pytest.approx(r["out_of_fold"] - rules[best]["out_of_fold"])  # the table's
+        assert r["diff_se"] == pytest.approx(standard_error(diff))
+    macro = evaluate_rules(y, p, folds, 2.0, "macro", rules=("greedy", "smooth", "bagged"))  # pooled != fold mean
+    for r in macro["rules"].values():
+        assert r["diff_vs_best"] == pytest.approx(r["out_of_fold"] - macro["rules"][macro["best"]]["out_of_fold"])
+        assert r["diff_vs_best"] <= 0.0
     assert result["n_folds"] == 3 and result["not_applicable"] == {}
     assert rules["expected-f"]["thresholds"] is None and rules["expected-f"]["fold_thresholds"] is None
     assert rules["bagged"]["fold_thresholds"].shape == (3, 4)

@@ -42,6 +42,17 @@ def test_choose_best_margin_and_nested_choice_against_brute_force():
     assert choice.fold_choices == ["level1/greedy", "level2/a/greedy", "level1/smooth"]
 
 
+def test_with_a_pooled_score_that_is_not_the_fold_mean_the_choice_speaks_the_tables_scale():
+    """Macro or micro F: the out-of-fold score of pooled decisions differs from the mean of the fold scores."""
+    blend = Candidate("blend", "greedy", 0.5377, np.array([0.47, 0.51]))
+    level1 = Candidate("level1", "smooth", 0.5250, np.array([0.50, 0.54]))
+    choice = choose_best([level1, blend], np.array([30, 30]))
+    assert choice.best is blend and choice.margin == pytest.approx(0.5377 - 0.5250)  # never "ahead by" < 0
+    assert choice.optimism == pytest.approx(0.49 - 0.52)  # the nested choice took level1 on both folds
+    assert choice.nested_score == pytest.approx(0.5377 + 0.03)
+    assert f"by {choice.margin:+.4f}" in choice.summary()
+
+
 def test_a_clear_winner_is_beyond_the_noise_and_costs_nothing_to_choose():
     cands = [candidate("level1", "greedy", [0.70, 0.71, 0.69, 0.70]),
              candidate("level2/a", "greedy", [0.80, 0.82, 0.79, 0.81])]
