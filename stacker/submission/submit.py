@@ -125,8 +125,31 @@ def _provenance(workspace: Workspace, config: SubmitConfig, name: str, csv: Path
         name=name, csv=csv, source=config.source, rule=config.rule, metric=workspace.metric.name,
         evaluation=evaluation, labels=workspace.labels, selection=selection,
         models=models, learner=_learner(workspace, config.source),
-        stage_scores=_stage_scores(workspace, config.source), honesty=HONESTY,
+        stage_scores=_stage_scores(workspace, config.source), honesty=stage_honesty(workspace, config.source),
     )
+
+
+LEVEL1_HONESTY = {
+    True: "base-model OOF is out-of-fold; each fold's level-1 selection was made without that fold (nested); "
+          "thresholds are fitted on K-1 folds of the predictions made without the held-out fold and scored on it",
+    False: "base-model OOF is out-of-fold, but the level-1 selection used all OOF labels ('stacker select "
+           "--no-nested'), so its score is optimistic: rerun 'stacker select'",
+}
+
+
+def stage_honesty(workspace: Workspace, source: str) -> str:
+    """How honest ``source``'s CV score is, as its stage recorded it (``config.json`` ``honesty``; a level 1:
+    from whether its selection was nested); the level-2 statement for a stage that recorded none."""
+    folder = workspace.root / source
+    if (folder / "config.json").exists():
+        recorded = read_stage_json(folder / "config.json", f"re-run the stage that wrote {source}").get("honesty")
+        if isinstance(recorded, str) and recorded:
+            return recorded
+    if (folder / "selection.json").exists():
+        nested = read_stage_json(folder / "selection.json", "rerun 'stacker select'").get("oof_out_of_fold")
+        if isinstance(nested, bool):
+            return LEVEL1_HONESTY[nested]
+    return HONESTY
 
 
 def level1_sources(root: Path, source: str) -> list[str]:

@@ -123,3 +123,19 @@ def test_nothing_is_written_when_provenance_cannot_be_built(ws):
     with pytest.raises(StoreError, match="no level-1 selection .* run 'stacker select' first"):
         submit(ws, SubmitConfig(source="level1"))
     assert not (ws.submissions_dir / "l1-greedy.csv").exists()
+
+
+def test_provenance_states_the_submitted_stages_own_honesty(make_level1):
+    from stacker.blend.stage import run_blend
+    from stacker.config import BlendConfig, L2Config
+    from stacker.level2.stage import fit_level2
+
+    ws = make_level1(n_train=90, n_test=20, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    run_blend(ws, BlendConfig(sources=("level1", "level2/ridge")))
+    for source in ("level2/ridge", "blend"):
+        recorded = json.loads((ws.root / source / "config.json").read_text())["honesty"]
+        result = submit(ws, SubmitConfig(source=source, rule="greedy"))
+        assert json.loads(result.provenance.read_text())["honesty"] == recorded
+    blend_honesty = json.loads((ws.root / "blend" / "config.json").read_text())["honesty"]
+    assert "except that level1 had no nested views" in blend_honesty  # the factory's level 1 wrote none
