@@ -81,7 +81,7 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
     with progress.status(f"loading {len(sources)} stages"):
         oof, test = read_inputs(workspace, sources)
         views, missing = read_views(workspace, sources, oof)
-    honesty = HONESTY + missing_views_note(missing)
+    honesty = HONESTY + missing_views_note(missing, workspace.n_folds)
     metric, folds = workspace.metric, np.asarray(workspace.folds, dtype=np.int64)
     objective = create_objective(config.objective, beta=metric.beta)
     scaled_oof, scaled_views, scaled_test = apply_scaling(config.scaling, oof, views, test, folds)

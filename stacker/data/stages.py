@@ -51,6 +51,8 @@ GROUP_SEPARATOR = "@"
 # How --from names one level-0 candidate of the level-1 store: level0/<candidate>.
 CANDIDATE_PREFIX = "level0/"
 _LEVEL = re.compile(r"^level([1-9][0-9]*)$")
+# Fewest folds with which a stage can make nested views: a view's fits leave out two folds and need a third.
+MIN_VIEW_FOLDS = 3
 
 
 def stage_folders(root: Path | str) -> list[str]:
@@ -277,8 +279,10 @@ def read_views(workspace, sources: Sequence[str], oof: np.ndarray) -> tuple[np.n
         if own is None and not is_candidate(source):
             missing.append(source)
     if missing:
+        fix = (f"with {n_folds} folds no stage can make them (a view's fits leave out two folds): use 3 folds or more "
+               f"for a fully honest chain" if n_folds < MIN_VIEW_FOLDS else "re-run them without --no-nested-outputs")
         logger.warning("%s had no nested views (nested.parquet): their OOF stands in for every fold, so this layer is "
-                       "honest only up to them; re-run them without --no-nested-outputs", ", ".join(missing))
+                       "honest only up to them; %s", ", ".join(missing), fix)
     if not (np.isfinite(views).all() and views.min(initial=0) >= 0 and views.max(initial=0) <= 1):
         raise StoreError(f"the nested views of {', '.join(sources)} hold values outside [0, 1] or NaN; re-run "
                          f"those stages")
@@ -305,13 +309,15 @@ def stage_views(workspace, source: str, oof: np.ndarray) -> np.ndarray | None:
     return views
 
 
-def missing_views_note(missing: Sequence[str]) -> str:
+def missing_views_note(missing: Sequence[str], n_folds: int) -> str:
     """What a stage fed by ``missing`` (inputs without views) adds to its honesty statement ("" when none)."""
     if not missing:
         return ""
-    return (f"; except that {', '.join(missing)} had no nested views (written with --no-nested-outputs, by a "
-            f"select --no-nested, or before views existed), so their OOF, made by fits that saw fold k's labels, "
-            f"fed every fold: re-run them for a fully honest chain")
+    why, fix = (("no stage can make them with 2 folds", "use 3 folds or more") if n_folds < MIN_VIEW_FOLDS else
+                ("written with --no-nested-outputs, by a select --no-nested, or before views existed",
+                 "re-run them"))
+    return (f"; except that {', '.join(missing)} had no nested views ({why}), so their OOF, made by fits that saw "
+            f"fold k's labels, fed every fold: {fix} for a fully honest chain")
 
 
 def read_stage_matrix(path: Path, labels: Sequence[str], n_rows: int) -> np.ndarray:

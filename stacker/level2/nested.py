@@ -31,13 +31,10 @@ from typing import Sequence
 
 import numpy as np
 
+from stacker.data.stages import MIN_VIEW_FOLDS
 from stacker.exceptions import ValidationError
 from stacker.level2.features import FoldFeatures, LabelFeatures, StaticFeatures
 from stacker.level2.learners import Learner
-
-# A view fit leaves out two folds, so it needs a third to train on.
-MIN_VIEW_FOLDS = 3
-
 
 def views_possible(n_folds: int) -> bool:
     """True when per-fold views can be made: every view fit must leave out two folds and train on the rest."""

@@ -106,7 +106,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
     features = StackFeatures(*apply_scaling(config.scaling, oof, views, test, folds), sources, workspace.labels,
                              config.features)
     make_views = config.nested_outputs and views_possible(workspace.n_folds)
-    honesty = HONESTY + missing_views_note(missing)
+    honesty = HONESTY + missing_views_note(missing, workspace.n_folds)
     result = nested_cv(features, workspace.y, folds, learner, n_jobs=config.jobs, seed=config.seed, views=make_views)
     stacked_oof = result.oof.astype(np.float32)  # as written: the score of exactly what 'submit' reads
     with progress.status("scoring the stack and its inputs out of fold"):

@@ -393,3 +393,13 @@ def test_a_stack_landing_in_level2_does_not_replace_fit_l2s_stage(make_level1, c
     result = run_stack(ws, StackConfig(sources=("level1",), learner="logistic", name="ridge-stack"))
     assert result.source == "level2/ridge-stack"
     assert run_stack(ws, StackConfig(sources=("level1",), learner="ridge", name="ridge-stack")).layer == 2  # its own
+
+
+def test_with_two_folds_the_missing_views_note_says_why_rerunning_cannot_help():
+    from stacker.data.stages import missing_views_note
+
+    assert missing_views_note([], 2) == ""
+    two = missing_views_note(["level2/ridge"], 2)
+    assert "no stage can make them with 2 folds" in two and "use 3 folds or more" in two and "--no-nested" not in two
+    five = missing_views_note(["level2/ridge"], 5)
+    assert "written with --no-nested-outputs" in five and "re-run them for a fully honest chain" in five
