@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from stacker.exceptions import WorkspaceError
+
+log = logging.getLogger(__name__)
 
 
 def make_folds(y: np.ndarray, *, k: int, seed: int) -> np.ndarray:
@@ -20,8 +23,10 @@ def make_folds(y: np.ndarray, *, k: int, seed: int) -> np.ndarray:
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     n = len(y)
-    if k < 2 or k > n:
-        raise WorkspaceError(f"--k must be between 2 and the number of train rows ({n}); got {k}")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 2 or k > n:
+        raise WorkspaceError(f"--k must be an integer between 2 and the number of train rows ({n}); got {k!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise WorkspaceError(f"--seed must be an integer in 0..2**32-1; got {seed!r}")
     folds = np.full(n, -1, dtype=np.int64)
     splitter = MultilabelStratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
     for fold, (_, held_out) in enumerate(splitter.split(np.zeros((n, 1)), y)):
@@ -79,19 +84,28 @@ def assign_folds(workspace, config, *, force: bool = False) -> np.ndarray:
     """Make and persist the workspace's folds (``config``: FoldsConfig); return them.
 
     An existing folds file with a different assignment is kept unless
-    ``force``: runs trained on the old folds would no longer be out-of-fold.
+    ``force``: runs trained on the old folds would no longer be out-of-fold
+    (with ``force``, a warning says how many stored models were made on them).
     """
     folds = make_folds(workspace.y, k=config.k, seed=config.seed)
     path = workspace.folds_path
-    if path.exists() and not force:
+    old = None
+    if path.exists():
         try:
             old = read_folds(path, workspace.train_ids, id_column=workspace.config.id_column)
         except WorkspaceError:
-            old = None
-        if old is None or not np.array_equal(old, folds):
-            raise WorkspaceError(
-                f"{path} already exists with a different assignment; runs trained on it would stop being "
-                f"out-of-fold. Pass --force to overwrite it (then retrain or re-export every run)"
-            )
+            pass
+    changed = path.exists() and (old is None or not np.array_equal(old, folds))
+    if changed and not force:
+        raise WorkspaceError(
+            f"{path} already exists with a different assignment; runs trained on it would stop being "
+            f"out-of-fold. Pass --force to overwrite it (then retrain or re-export every run)"
+        )
     write_folds(path, workspace.train_ids, folds, id_column=workspace.config.id_column)
+    stored = workspace.store().names() if changed else []
+    if stored:
+        log.warning("the store holds %d models made on the old folds: a row's OOF there was predicted by a model "
+                    "trained on rows of its new fold, so stages fitted on the new folds would see those labels. "
+                    "Retrain or re-export them on the new folds and collect with --replace (or start a new store)",
+                    len(stored))
     return folds

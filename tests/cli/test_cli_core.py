@@ -72,3 +72,17 @@ def test_folds_refuses_to_change_an_existing_assignment(make_workspace, capsys):
     assert main(["folds", "-w", str(ws.root), "--k", "5"]) == 1
     assert "--force" in capsys.readouterr().err
     assert ws.folds_path.read_text() == before
+
+
+def test_forcing_new_folds_over_a_filled_store_warns_that_its_models_are_on_the_old_ones(make_store, caplog):
+    from stacker.config import FoldsConfig
+    from stacker.data.folds import assign_folds
+    from stacker.exceptions import WorkspaceError
+
+    ws = make_store(n_runs=2, k=3)
+    assign_folds(ws, FoldsConfig(k=5), force=True)
+    assert "the store holds 2 models made on the old folds" in caplog.text
+    with pytest.raises(WorkspaceError, match="--k must be an integer between 2 and"):
+        assign_folds(ws, FoldsConfig(k="5"), force=True)
+    with pytest.raises(WorkspaceError, match="--seed must be an integer in 0..2\\*\\*32-1; got -1"):
+        assign_folds(ws, FoldsConfig(k=5, seed=-1), force=True)
