@@ -39,7 +39,7 @@ def build_workspace(root: Path, n_train: int, n_test: int, n_labels: int) -> Wor
     pd.DataFrame({"image_name": [f"test_{i}" for i in range(n_test)], "tags": ""}).to_csv(
         root / "sample_submission.csv", index=False)
     ws = Workspace.init(root, train=root / "train.csv", test=root / "sample_submission.csv",
-                        id_column="image_name", labels=tuple(labels))
+                        id_column="image_name", labels=tuple(labels), force=True)  # a re-run rebuilds it
     write_folds(ws.folds_path, ws.train_ids, make_folds(ws.y, k=5, seed=0), id_column="image_name")
     return Workspace.load(root)
 

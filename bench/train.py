@@ -79,7 +79,8 @@ def write_workspace(root: Path, n: int, file_size: int, n_test: int = 64) -> Wor
     tags = [" ".join(l for l, on in zip(labels, row) if on) for row in y]
     pd.DataFrame({"id": ids[:n], "tags": tags}).to_csv(root / "train.csv", index=False)
     pd.DataFrame({"id": ids[n:], "tags": labels[0]}).to_csv(root / "test.csv", index=False)
-    ws = Workspace.init(root, train=root / "train.csv", test=root / "test.csv", id_column="id")
+    ws = Workspace.init(root, train=root / "train.csv", test=root / "test.csv", id_column="id",
+                        force=True)  # a re-run rebuilds it
     write_folds(ws.folds_path, ws.train_ids, make_folds(ws.y, k=8, seed=0), id_column="id")
     return Workspace.load(root)
 

@@ -67,7 +67,7 @@ class _Tabular(ABC):
 class CollectResult(_Tabular):
     """What :meth:`Workspace.collect` did: the :class:`~stacker.oof.CollectReport`, one row per run.
 
-    ``to_frame()`` columns: ``run``, ``outcome`` (added, replaced, unchanged,
+    ``to_frame()`` columns: ``run``, ``outcome`` (added, replaced, repaired, unchanged,
     rejected) and ``reason`` (why a run was rejected, else empty).
     """
 
@@ -190,9 +190,11 @@ class BlendResult(_Tabular):
         """One row per label, shape (n_labels, 2 + n_inputs + 2).
 
         Columns ``label``, ``weights`` (``"stage weight, ..."``), one weight column
-        per input stage (0 when unused), ``in_sample`` (F-beta of the blend on the
-        rows it was chosen on) and ``held_out`` (mean over folds of the weights
-        chosen without a fold, scored on it).
+        per input stage (0 when unused), ``in_sample`` (the blend's objective on
+        the rows it was chosen on: F-beta for ``objective="fbeta"``, minus the
+        log loss for ``"logloss"``, the default, AUC for ``"auc"``) and
+        ``held_out`` (the same objective, mean over folds of the weights chosen
+        without a fold, scored on it).
         """
         document = self.result.document
         rows = []
@@ -328,6 +330,8 @@ class Workspace(_BaseWorkspace):
         """
         from stacker.oof.collect import collect_runs, resolve_runs_dir
 
+        if not isinstance(runs, (str, Path)):
+            raise ValidationError(f"runs must be a folder path or URL; found {type(runs).__name__}")
         return CollectResult(collect_runs(self, resolve_runs_dir(self, runs), CollectConfig(replace=replace)))
 
     def select(self, **config: Any) -> SelectResult | dict[str, SelectResult]:
@@ -394,11 +398,8 @@ class Workspace(_BaseWorkspace):
         """
         from stacker.stack import run_stack
 
-        if isinstance(sources, (str, Level2Result)):
-            sources = (sources,)
-        names = tuple(s.source if isinstance(s, (Level2Result, BlendResult)) else str(s) for s in sources)
-        return self._stage_result(run_stack(self, _config(StackConfig, {"sources": names, "learner": learner,
-                                                                         **config})))
+        return self._stage_result(run_stack(self, _config(StackConfig, {"sources": _source_names(sources),
+                                                                         "learner": learner, **config})))
 
     def _stage_result(self, result) -> Level2Result:
         from stacker.oof.matrix import read_matrix
@@ -431,11 +432,9 @@ class Workspace(_BaseWorkspace):
         from stacker.blend import run_blend
         from stacker.oof.matrix import read_matrix
 
-        if isinstance(sources, (str, Level2Result)):
-            sources = (sources,)
-        names = tuple(s.source if isinstance(s, Level2Result) else str(s) for s in sources)
-        result = run_blend(self, BlendConfig(sources=names, per_label=per_label, replacement=replacement,
-                                             scaling=scaling, objective=objective))
+        result = run_blend(self, _config(BlendConfig, {"sources": _source_names(sources), "per_label": per_label,
+                                                       "replacement": replacement, "scaling": scaling,
+                                                       "objective": objective}))
         oof = read_matrix(result.output_dir / "oof.parquet", self.labels)
         test = read_matrix(result.output_dir / "test.parquet", self.labels)
         return BlendResult(result, oof, test, result.scores)
@@ -456,8 +455,14 @@ class Workspace(_BaseWorkspace):
         """
         from stacker.decide.stage import decide_stage
 
-        folder = source.source if isinstance(source, (Level2Result, BlendResult)) else str(source)
-        return DecideResult(decide_stage(self, folder, DecideConfig(rules=tuple(rules), params=dict(params or {}))))
+        rules = (rules,) if isinstance(rules, str) else rules
+        params = {} if params is None else params
+        config = _config(DecideConfig, {"rules": rules, "params": params})
+        bad = [rule for rule, values in params.items() if not isinstance(values, dict)]
+        if bad:
+            raise ValidationError(f"params maps a rule to its parameters, e.g. {{'bagged': {{'n_bags': 50}}}}; "
+                                  f"found {bad[0]!r}: {params[bad[0]]!r}")
+        return DecideResult(decide_stage(self, _folder(source), dataclasses.replace(config, rules=tuple(rules))))
 
     def submit(self, source: Level2Result | BlendResult | str = SubmitConfig.source, *, rule: str = SubmitConfig.rule,
                name: str | None = None, best: bool = False) -> SubmitResult:
@@ -478,8 +483,8 @@ class Workspace(_BaseWorkspace):
         """
         from stacker.submission.submit import submit
 
-        folder = source.source if isinstance(source, (Level2Result, BlendResult)) else str(source)
-        result = submit(self, SubmitConfig(source=folder, rule=rule, name=name, best=best))
+        result = submit(self, _config(SubmitConfig, {"source": _folder(source), "rule": rule, "name": name,
+                                                     "best": best}))
         frame = pd.read_csv(result.csv, dtype=str, keep_default_na=False)
         return SubmitResult(result, frame)
 
@@ -540,8 +545,56 @@ def _table_path(table: Path | str | pd.DataFrame, default: Path) -> Path | str:
 
 
 def _config(cls, values: dict):
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
+    """``cls(**values)`` after checking every name and the type of every value against the field's annotation."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
     if unknown:
-        raise ValidationError(f"unknown {cls.__name__} options {unknown}; valid: {sorted(known)}")
+        raise ValidationError(f"unknown {cls.__name__} options {unknown}; valid: {sorted(fields)}")
+    for name, value in values.items():
+        _check_type(cls.__name__, name, value, str(fields[name].type))
     return cls(**values)
+
+
+def _check_type(owner: str, name: str, value, annotation: str) -> None:
+    """ValidationError when ``value`` does not fit ``annotation`` (a config field's, as a string)."""
+    if value is None and "None" in annotation:
+        return
+    kind = annotation.split("|")[0].split("[")[0].strip()
+    fits = {
+        "bool": lambda v: isinstance(v, (bool, np.bool_)),
+        "int": lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)),
+        "float": lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool),
+        "str": lambda v: isinstance(v, str),
+        "tuple": lambda v: isinstance(v, (tuple, list)) and all(isinstance(x, (str, int, float, tuple, list))
+                                                               for x in v),
+        "dict": lambda v: isinstance(v, dict),
+    }.get(kind)
+    if fits is not None and not fits(value):
+        shown = repr(value) if len(repr(value)) <= 60 else f"a {type(value).__name__}"
+        raise ValidationError(f"{owner}.{name} must be {_KIND_NAMES[kind]}; found {shown}")
+
+
+_KIND_NAMES = {"bool": "True or False", "int": "an integer", "float": "a number", "str": "a string",
+               "tuple": "a list or tuple (not one string)", "dict": "a dict"}
+
+
+def _source_names(sources) -> tuple[str, ...]:
+    """Stage folders from ``sources``: names, globs or stage results, one or a sequence of them."""
+    if isinstance(sources, (str, Path, SelectResult, Level2Result, BlendResult)):
+        sources = (sources,)
+    if not isinstance(sources, (tuple, list)):
+        raise ValidationError(f"sources must be stage folders or results (one, or a list of them); found "
+                              f"{type(sources).__name__}")
+    return tuple(_folder(s) for s in sources)
+
+
+def _folder(source) -> str:
+    """The stage folder of ``source``: a result's, or a name as given."""
+    if isinstance(source, (Level2Result, BlendResult)):
+        return source.source
+    if isinstance(source, SelectResult):
+        return "level1" if source.report.group is None else f"level1/{source.report.group}"
+    if isinstance(source, (str, Path)):
+        return str(source)
+    raise ValidationError(f"a stage must be a folder name (e.g. 'level2/logistic') or a result of select, "
+                          f"fit_level2, stack or blend; found a {type(source).__name__}")

@@ -43,7 +43,8 @@ def write_workspace(
     pd.DataFrame({ID: [f"test_{i}" for i in range(n_test)], "tags": labels[0]}).to_csv(
         root / "sample_submission.csv", index=False
     )
-    workspace = Workspace.init(root, train=root / "train.csv", test=root / "sample_submission.csv", id_column=ID)
+    workspace = Workspace.init(root, train=root / "train.csv", test=root / "sample_submission.csv", id_column=ID,
+                               force=True)  # a factory may refill a folder it made before
     write_folds(workspace.folds_path, workspace.train_ids, make_folds(workspace.y, k=k, seed=seed), id_column=ID)
     return Workspace.load(root)
 

@@ -61,3 +61,8 @@ def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]
 def print_json(obj: Any) -> None:
     """Print ``obj`` as indented JSON on stdout, with no markup."""
     typer.echo(json.dumps(obj, indent=2, default=str))
+
+
+def other_folds(n_folds: int) -> str:
+    """``"4 folds"``, or ``"1 fold"`` with two folds: what each held-out fold's decisions were fitted on."""
+    return f"{n_folds - 1} fold" + ("" if n_folds == 2 else "s")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from stacker.cli._cluster import ClusterOption, on_cluster
-from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import JsonOption, WorkspaceOption, console, other_folds, print_json, print_table
 from stacker.config import DecideConfig
 from stacker.decide import list_rules
 
@@ -38,8 +38,8 @@ def run(
     if json_output:
         print_json(document)
         return
-    print_table(f"{source}: {ws.metric.name} of each decision rule, fitted on {document['n_folds'] - 1} folds and "
-                f"scored on the held-out one", ["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"],
+    print_table(f"{source}: {ws.metric.name} of each decision rule, fitted on {other_folds(document['n_folds'])} "
+                f"and scored on the held-out one", ["rule", "out-of-fold", "fold SE", "diff vs best", "± SE"],
                 rule_rows(document))
     for reason in document["not_applicable"].values():
         console.print(f"not applicable: {reason}", highlight=False)

@@ -31,7 +31,8 @@ def run(
     )] = FeatureSet(L2Config.features),
     param: Annotated[Optional[list[str]], typer.Option(
         "--param", help="Learner parameter KEY=VALUE (repeatable), e.g. --param num_leaves=7.")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=-1, max=1024, help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=-1, max=1024, help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed (results do not depend on --jobs).")] = 0,
     group: Annotated[Optional[str], typer.Option(
         help="Fit on each group of a grouped level 1 ('stacker select --group KEY', the same KEY): "

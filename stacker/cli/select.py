@@ -33,7 +33,8 @@ def run(
         Method(_DEFAULT.method)),
     restarts: Annotated[int, typer.Option(help="Greedy runs in all (method random-greedy).", min=1)] = (
         _DEFAULT.restarts),
-    seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed (method random-greedy).")] = _DEFAULT.seed,
+    seed: Annotated[int, typer.Option(
+        min=0, max=2**32 - 1, help="Random seed (method random-greedy).")] = _DEFAULT.seed,
     objective: Annotated[ObjectiveName, typer.Option(help=OBJECTIVE_HELP)] = ObjectiveName(_DEFAULT.objective),
     nested: Annotated[bool, typer.Option(
         "--nested/--no-nested", help="Repeat selection inside each outer fold (default): honest level-1 OOF, "

@@ -35,7 +35,8 @@ def run(
         "--param", help="Learner parameter KEY=VALUE (repeatable).")] = None,
     name: Annotated[Optional[str], typer.Option(
         help="Folder name inside level<N>/ (default: the learner's).")] = None,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=-1, max=1024, help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
+    jobs: Annotated[int, typer.Option(
+        "--jobs", "-j", min=-1, max=1024, help="Parallel (label, fold) fits; -1 for all cores.")] = 1,
     seed: Annotated[int, typer.Option(min=0, max=2**32 - 1, help="Random seed (results do not depend on --jobs).")] = 0,
     nested_outputs: NestedOutputsOption = True,
     json_output: JsonOption = False,

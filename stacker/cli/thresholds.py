@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from stacker.cli._cluster import ClusterOption, on_cluster
-from stacker.cli._console import JsonOption, WorkspaceOption, console, print_json, print_table
+from stacker.cli._console import JsonOption, WorkspaceOption, console, other_folds, print_json, print_table
 
 COMMAND = "thresholds"
 
@@ -37,7 +37,7 @@ def run(
     print_table(f"{source}: thresholds per label ({ws.metric.name})", ["label", *methods],
                 [[label, *(float(m["thresholds"][j]) for m in methods.values())]
                  for j, label in enumerate(result["labels"])])
-    print_table(f"{ws.metric.name}: fitted on {result['n_folds'] - 1} folds, scored on the held-out one",
+    print_table(f"{ws.metric.name}: fitted on {other_folds(result['n_folds'])}, scored on the held-out one",
                 ["method", "in-sample", "out-of-fold", "optimism"],
                 [[name, m["in_sample"], m["out_of_fold"], m["in_sample"] - m["out_of_fold"]]
                  for name, m in methods.items()])

@@ -221,6 +221,9 @@ def stale_inputs(workspace, source: str) -> list[str]:
     """
     reasons = []
     for stage in upstream_stages(workspace.root, source):
+        made_on = _recorded_folds(Path(workspace.root) / stage)
+        if made_on is not None and made_on != workspace.n_folds:
+            reasons.append(f"{stage} was made on {made_on} folds; folds.csv now has {workspace.n_folds}")
         recorded = _config(Path(workspace.root) / stage).get("input_files")
         if not isinstance(recorded, dict):
             continue  # written before stages recorded their inputs' fingerprints
@@ -374,6 +377,17 @@ def check_folder_name(name: str, what: str) -> str:
 
 def _within(source: str, folders: Sequence[str]) -> bool:
     return any(source == f or source.startswith(f + "/") for f in folders)
+
+
+def _recorded_folds(folder: Path) -> int | None:
+    """How many folds the stage in ``folder`` was made on, as it recorded it (None when it did not)."""
+    made_on = _config(folder).get("n_folds")
+    if made_on is None and (folder / "selection.json").exists():
+        try:
+            made_on = (json.loads((folder / "selection.json").read_text()).get("nested") or {}).get("folds")
+        except (OSError, ValueError, AttributeError):
+            made_on = None
+    return made_on if isinstance(made_on, int) and not isinstance(made_on, bool) else None
 
 
 def _config(folder: Path) -> dict:

@@ -35,13 +35,15 @@ class Workspace:
     """
 
     def __init__(self, root: Path, config: WorkspaceConfig) -> None:
-        self.root = Path(root)
+        self.root = Path(root).absolute()  # a later chdir (a notebook's) must not move the workspace
         self.config = config
 
     # ----- construction -------------------------------------------------
     @classmethod
     def load(cls, root: Path | str = ".") -> "Workspace":
         """Read ``<root>/stacker.toml``; raise WorkspaceError if absent or malformed."""
+        if not isinstance(root, (str, Path)):
+            raise WorkspaceError(f"a workspace is a folder path; found {type(root).__name__}")
         root = Path(root)
         path = root / cfg.CONFIG_FILE
         if not path.exists():

@@ -183,7 +183,7 @@ def sync_level1_store(
         result = store.add(bag.name, oof[b], test[b], arch=bag.arch, variant=bag.variant, kind="bag",
                            meta=meta, replace=True)
         outcome.setdefault(result, []).append(bag.name)
-    logger.info("level-1 store %s: %s", store.root, ", ".join(f"{len(v)} {k}" for k, v in outcome.items() if v))
+    logger.info("level-1 store: %s", ", ".join(f"{len(v)} {k}" for k, v in outcome.items() if v))  # root: staging
     return outcome
 
 

@@ -304,8 +304,9 @@ class Store:
             raise StoreError(f"{self.root / CATALOG} is not a stacker catalog ({e})") from e
         found = (json.loads(info["labels"]), int(info["n_train"]), int(info["n_test"]))
         if found != (self.labels, self.n_train, self.n_test):
-            raise StoreError(f"the store in {self.root} {shape_mismatch(found, (self.labels, self.n_train, self.n_test))}"
-                             f". Use a fresh workspace folder or delete {self.root}")
+            expected = (self.labels, self.n_train, self.n_test)
+            raise StoreError(f"the store in {self.root} {shape_mismatch(found, expected)}. Use a fresh workspace "
+                             f"folder or delete {self.root}")
 
     def _hashes(self, names: Sequence[str] | None) -> list[str]:
         by_name = {e.name: e.content_hash for e in self.entries()}

@@ -198,7 +198,7 @@ def _trace(ctx: _Context) -> Section:
 
 
 def _final_stage(ctx: _Context) -> Stage | None:
-    """The best level-2 learner by CV score, else the level-1 average, else None (read once per report)."""
+    """The stage ``submit --best`` would submit (any layer, or the blend), else None (read once per report)."""
     if "final" not in ctx.stages:
         ctx.stages["final"] = _read_final_stage(ctx)
     return ctx.stages["final"]
@@ -208,16 +208,11 @@ def _read_final_stage(ctx: _Context) -> Stage | None:
     from stacker.data.stages import read_stage_matrix
 
     ws = ctx.workspace
-    n_train = len(ws.train_ids)
-    if ctx.summary is not None:
-        stage, _, _ = ctx.summary.best_stage()
-        if stage.startswith("level-2 "):
-            learner = stage.removeprefix("level-2 ")
-            folder = ws.level2_dir / learner
-            return Stage(stage, read_stage_matrix(folder / STAGE_OOF_FILE, ws.labels, n_train), folder)
-    if (ws.level1_dir / STAGE_OOF_FILE).exists():
-        return Stage("level-1", read_stage_matrix(ws.level1_dir / STAGE_OOF_FILE, ws.labels, n_train), ws.level1_dir)
-    return None
+    choice = _stage_choice(ctx)
+    if choice is None:
+        return None
+    folder = ws.root / choice.best.source
+    return Stage(choice.best.source, read_stage_matrix(folder / STAGE_OOF_FILE, ws.labels, len(ws.train_ids)), folder)
 
 
 def _thresholds(ctx: _Context, stage: Stage, method: str) -> np.ndarray:

@@ -85,7 +85,8 @@ def submit(workspace: Workspace, config: SubmitConfig = SubmitConfig()) -> Submi
         raise SubmissionError(f"{config.source} is out of date: {'; '.join(stale)}. Its predictions and the "
                               f"inputs a provenance would name differ: re-run those stages (from the lowest), "
                               f"or submit from a current one")
-    name = config.name or ("best" if config.best else default_name(config.source, config.rule))
+    default = "best" if config.best else default_name(config.source, config.rule)
+    name = default if config.name is None else config.name  # "" is refused below, not replaced
     if not _NAME.match(name):
         raise SubmissionError(f"submission name {name!r} must be a plain file stem (letters, digits, . _ + -)")
     if choice is not None and choice.best.evaluation is not None:  # scored and fitted while choosing

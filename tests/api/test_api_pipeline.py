@@ -161,3 +161,39 @@ def test_create_refuses_an_existing_workspace_unknown_settings_and_a_labels_stri
     assert not (tmp_path / "new").exists()
     again = stacker.Workspace.create(ws.root, train=train, test=test, id_column=ID, metric="f1-samples", force=True)
     assert again.config.metric == "f1-samples"
+
+
+@pytest.mark.parametrize("call, says", [
+    (lambda ws: ws.decide("level1", rules=None), "DecideConfig.rules must be a list or tuple"),
+    (lambda ws: ws.decide("level1", rules=("bagged",), params={"bagged": 5}), "params maps a rule to its parameters"),
+    (lambda ws: ws.decide("level1", params=[1]), "DecideConfig.params must be a dict; found [1]"),
+    (lambda ws: ws.blend(None), "sources must be stage folders or results (one, or a list of them); found NoneType"),
+    (lambda ws: ws.stack(None), "sources must be stage folders or results"),
+    (lambda ws: ws.stack(["level1"], params="C=1"), "StackConfig.params must be a dict; found 'C=1'"),
+    (lambda ws: ws.fit_level2("logistic", params=None), "L2Config.params must be a dict; found None"),
+    (lambda ws: ws.fit_level2("logistic", nested_outputs="x"), "L2Config.nested_outputs must be True or False"),
+    (lambda ws: ws.select(nested="no"), "SelectConfig.nested must be True or False; found 'no'"),
+    (lambda ws: ws.stack(["level1"], jobs="2"), "StackConfig.jobs must be an integer; found '2'"),
+    (lambda ws: ws.submit("level1", name=5), "SubmitConfig.name must be a string; found 5"),
+    (lambda ws: ws.submit("level1", best="yes"), "SubmitConfig.best must be True or False; found 'yes'"),
+    (lambda ws: ws.submit(object()), "a stage must be a folder name (e.g. 'level2/logistic') or a result of"),
+    (lambda ws: ws.collect(None), "runs must be a folder path or URL; found NoneType"),
+    (lambda ws: stacker.Workspace.load(None), "a workspace is a folder path; found NoneType"),
+])
+def test_api_arguments_of_the_wrong_type_are_one_stacker_error(make_level1, call, says):
+    ws = stacker.Workspace.load(make_level1(n_train=60, n_test=20, n_labels=2, k=3).root)
+    before = sorted(p.relative_to(ws.root).as_posix() for p in ws.root.rglob("*"))
+    with pytest.raises(StackerError) as raised:
+        call(ws)
+    assert says in str(raised.value)
+    assert sorted(p.relative_to(ws.root).as_posix() for p in ws.root.rglob("*")) == before
+
+
+def test_a_single_rule_name_and_results_as_stages_are_taken_as_meant(make_level1, tmp_path, monkeypatch):
+    ws = stacker.Workspace.load(make_level1(n_train=60, n_test=20, n_labels=2, k=3).root)
+    assert list(ws.decide("level1", rules="greedy").table["rule"]) == ["greedy"]  # one name, not its letters
+    level2 = ws.fit_level2("ridge", features="all-models")
+    assert ws.blend(level2).source == "blend"  # one result as the sources
+    assert ws.stack(level2, "ridge", name="over-ridge").source == "level3/over-ridge"
+    monkeypatch.chdir(tmp_path)  # a later chdir does not move the workspace
+    assert set(ws.stages()["stage"]) >= {"level1", "level2/ridge", "level3/over-ridge"}

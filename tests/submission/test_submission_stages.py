@@ -159,3 +159,15 @@ def test_a_stage_missing_a_prediction_file_is_named_not_silently_dropped(make_le
     (ws.root / "level2" / "ridge" / "oof.parquet").unlink()
     assert stage_sources(ws) == ["level1"]
     assert "left out level2/ridge: it has no oof.parquet; re-run the stage that writes it" in caplog.text
+
+
+def test_a_stage_made_on_other_folds_is_out_of_date(make_level1, caplog):
+    from stacker.data import Workspace
+    from stacker.data.folds import make_folds, write_folds
+
+    ws = make_level1(n_train=90, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    write_folds(ws.folds_path, ws.train_ids, make_folds(ws.y, k=4, seed=1), id_column=ws.config.id_column)
+    ws = Workspace.load(ws.root)
+    assert stage_sources(ws) == ["level1"]
+    assert "left out level2/ridge: level2/ridge was made on 3 folds; folds.csv now has 4" in caplog.text

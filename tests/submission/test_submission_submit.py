@@ -64,7 +64,8 @@ def tampered(ws, tmp_path, edit) -> str:
 @pytest.mark.parametrize("edit, message", [
     (lambda f: f.drop(index=3), r"id 'test_3' \(line 5 of the sample submission\) is missing"),
     (lambda f: f.assign(tags=["label_1 cat", *f["tags"][1:]]), r"line 2 \(id 'test_0'\): unknown tag 'cat'; known"),
-    (lambda f: f.assign(tags=["label_1 label_1", *f["tags"][1:]]), r"line 2 \(id 'test_0'\): tag 'label_1' appears twice"),
+    (lambda f: f.assign(tags=["label_1 label_1", *f["tags"][1:]]),
+     r"line 2 \(id 'test_0'\): tag 'label_1' appears twice"),
     (lambda f: f.assign(tags=["label_1\tlabel_2", *f["tags"][1:]]), r"line 2 \(id 'test_0'\): tags 'label_1\\tlabel_2' "
                                                                    r"must be separated by single spaces"),
     (lambda f: f.iloc[[1, 0, *range(2, len(f))]], r"line 2: id 'test_1' where the sample submission has 'test_0'"),
