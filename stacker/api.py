@@ -137,7 +137,9 @@ class Level2Result(_Tabular):
     test : ndarray of shape (n_test, n_labels), float32
         Level-2 test probabilities, rows in sample-submission order.
     scores : dict
-        ``{"best single" | "level-1" | "level-2": {...}}``, honest out-of-fold F-beta in [0, 1].
+        Honest out-of-fold F-beta in [0, 1] by pipeline: ``{"best single" | "level-1" |
+        "level-2": {...}}`` for :meth:`Workspace.fit_level2`; for :meth:`Workspace.stack`
+        the stack's own folder and each input stage.
     """
 
     result: L2Result
@@ -476,7 +478,8 @@ class Workspace(_BaseWorkspace):
         rule : str
             Decision rule: ``"greedy"``, ``"smooth"``, ``"expected-f"``, ... (``stacker.decide.list_rules()``).
         name : str, optional
-            File stem; by default ``l1-<rule>`` or ``l2-<learner>-<rule>`` (``best`` with ``best=True``).
+            File stem; by default the stage and rule (``l1-greedy``, ``l2-lightgbm-smooth``,
+            ``level3-logistic-expected-f``, ``blend-smooth``; ``best`` with ``best=True``).
         best : bool, default False
             Ignore ``source`` and ``rule``: submit the stage and rule with the best
             honest CV score (as ``stacker submit --best``; see :meth:`stages`).
@@ -511,7 +514,7 @@ class Workspace(_BaseWorkspace):
         return frame
 
     def leaderboard(self, *, level1: bool = False) -> pd.DataFrame:
-        """Stored models and their out-of-fold F-beta, best first (the table of ``stacker ls``).
+        """Stored models and their out-of-fold F-beta, best first (``stacker ls`` lists the same rows by name).
 
         Returns
         -------

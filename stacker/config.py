@@ -315,8 +315,9 @@ class SubmitConfig:
     relative to the workspace (``level1`` or ``level2/<learner>``).
     ``rule``: a decision rule (``greedy``, ``smooth``, ``expected-f``, ...; see
     ``stacker decide``), fitted on all OOF rows with its default parameters.
-    ``name``: file stem under ``submissions/``; by default ``l1-<rule>`` or
-    ``l2-<learner>-<rule>``.
+    ``name``: file stem under ``submissions/``; by default the stage and rule
+    (``l1-greedy``, ``l2-lightgbm-smooth``, ``level3-logistic-expected-f``,
+    ``blend-smooth``; ``best`` with ``best``).
     ``best``: ignore ``source`` and ``rule`` and submit (as
     ``submissions/best.csv`` unless ``name`` is given) the stage and rule with
     the best out-of-fold score (``stacker.submission.stages``); the provenance

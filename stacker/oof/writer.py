@@ -121,7 +121,14 @@ def _matrix(values: Any, stem: str, name: str, format: str, labels: list[str] | 
     where = f"run {name!r}, {stem}.{format}"
     if isinstance(values, pd.DataFrame):
         if labels is not None and list(map(str, values.columns)) != labels:
-            values = values[labels]
+            missing = [label for label in labels if label not in set(map(str, values.columns))]
+            if missing:
+                raise RunFormatError(f"{where}: label columns missing: {missing[:5]} (columns are matched by name)")
+            values = values.rename(columns=str)[labels]
+        numeric = [c for c in values.columns if not pd.api.types.is_numeric_dtype(values[c])]
+        if numeric:
+            raise RunFormatError(f"{where}: column {str(numeric[0])!r} is not numeric; pass only the probability "
+                                 f"columns, one per label (ids go in the ids= argument, not in the frame)")
         values = values.to_numpy(dtype=np.float64, na_value=np.nan)
     elif hasattr(values, "detach") and hasattr(values, "cpu"):  # a torch tensor, without importing torch
         values = values.detach().cpu().double().numpy()

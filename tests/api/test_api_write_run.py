@@ -128,3 +128,12 @@ def test_other_refusals(make_workspace, tmp_path):
     stacker.write_run(path, oof=test[:0], test=test, arch="b", overwrite=True)
     assert json.loads((path / "run.json").read_text()) == {"arch": "b"}
     assert sorted(p.name for p in path.parent.iterdir()) == ["r"]
+
+
+def test_a_frame_with_its_id_column_or_without_a_label_is_one_run_format_error(tmp_path):
+    oof = pd.DataFrame({"image_name": ["a", "b"], "x": [0.1, 0.2], "y": [0.3, 0.4]})
+    with pytest.raises(RunFormatError, match="column 'image_name' is not numeric; pass only the probability"):
+        stacker.write_run(tmp_path / "r1", oof=oof, test=oof[["x", "y"]], arch="a")
+    with pytest.raises(RunFormatError, match=r"label columns missing: \['nope'\]"):
+        stacker.write_run(tmp_path / "r2", oof=oof[["x", "y"]], test=oof[["x", "y"]], arch="a", labels=["x", "nope"])
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()

@@ -114,3 +114,14 @@ def test_user_made_folds_file_is_accepted_and_checked(make_workspace):
     pd.DataFrame({"image_name": ids, "fold": np.arange(20) % 3 * 2}).to_csv(ws.folds_path, index=False)
     with pytest.raises(WorkspaceError, match="numbered 0..K-1"):
         Workspace.load(ws.root).folds
+
+
+def test_init_warns_about_a_label_with_no_positive_or_no_negative(tmp_path, caplog):
+    import pandas as pd
+
+    pd.DataFrame({"id": ["a", "b", "c"], "x": [1, 0, 1], "never": [0, 0, 0], "always": [1, 1, 1]}).to_csv(
+        tmp_path / "train.csv", index=False)
+    pd.DataFrame({"id": ["t"]}).to_csv(tmp_path / "test.csv", index=False)
+    Workspace.init(tmp_path / "ws", train=tmp_path / "train.csv", test=tmp_path / "test.csv")
+    assert "labels always, never are negative/positive on every train row" in caplog.text
+    assert "x" not in caplog.text.split("labels ")[1].split(" are")[0]
