@@ -41,7 +41,9 @@ def run_on_cluster(client, fn: Callable[..., Any], tasks: list[tuple], *, descri
                 futures[next_up] = None  # release the result on the workers once it is here
                 next_up += 1
     finally:
-        client.cancel([f for f in futures if f is not None])
+        pending = [f for f in futures if f is not None]
+        if pending and client.status == "running":  # left unfinished and collected after its client closed: no-op
+            client.cancel(pending)
         scattered.clear()
 
 
