@@ -2,8 +2,9 @@
 
 A model is pruned when its per-label best F-beta (exact optimal threshold, the
 numbers ``stacker ls`` shows) is strictly below that label's ``q``-quantile
-over all stored models, on *every* label. A model that is good at one label
-stays: per-label selection may want it there.
+over all stored models, on *every* label where the models differ (a label
+they all tie on, such as one constant in train, tells none apart). A model
+that is good at one label stays: per-label selection may want it there.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ def below_every_label(scores: np.ndarray, q: float) -> tuple[np.ndarray, np.ndar
     if not 0 < q < 1:
         raise ValidationError(f"the pruning quantile must be strictly between 0 and 1; found {q!r}")
     cutoffs = np.quantile(scores, q, axis=0)
-    return (scores < cutoffs).all(axis=1), cutoffs
+    tells = scores.max(axis=0) > scores.min(axis=0)  # a label every model ties on (e.g. constant in train) says nothing
+    if not tells.any():
+        return np.zeros(len(scores), dtype=bool), cutoffs
+    return (scores[:, tells] < cutoffs[tells]).all(axis=1), cutoffs
 
 
 def prune_store(workspace: Workspace, config: PruneConfig = PruneConfig()) -> PruneReport:

@@ -162,6 +162,9 @@ def test_below_every_label_and_parse_quantile():
     pruned, cutoffs = below_every_label(scores, 0.5)
     np.testing.assert_allclose(cutoffs, [0.35, 0.6])
     assert pruned.tolist() == [False, True, False, False]  # model 0 is good at label 1, so it stays
+    tied = np.column_stack([scores, np.zeros(4)])  # a label every model ties on (constant in train) tells none apart
+    assert below_every_label(tied, 0.5)[0].tolist() == [False, True, False, False]
+    assert not below_every_label(np.zeros((3, 2)), 0.5)[0].any()
     assert parse_quantile("median") == 0.5 and parse_quantile("0.25") == 0.25
     for bad in ("0", "1", "half", "-0.2"):
         with pytest.raises(ValidationError, match="strictly between 0 and 1"):
