@@ -104,7 +104,7 @@ def run_blend(workspace, config: BlendConfig = BlendConfig()) -> BlendResult:
         write_json(staging / "config.json", {
             "config": asdict(config), "inputs": sources, "input_files": inputs,
             "objective": repr(objective), "metric": metric.name, "n_folds": workspace.n_folds,
-            "inputs_without_views": missing, "honesty": honesty,
+            "inputs_without_views": missing, "views": True, "honesty": honesty,
         })
         write_json(staging / BLEND_FILE, document)
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),

@@ -303,6 +303,10 @@ def stage_views(workspace, source: str, oof: np.ndarray) -> np.ndarray | None:
 
     path = Path(workspace.root) / source / STAGE_NESTED_FILE
     if not path.exists():
+        if _recorded(path.parent, "views") is True:
+            logger.warning("%s is gone although its stage wrote it: %s is scored, and feeds the layer above, with "
+                           "its OOF in place of its views (each fold's decisions fitted on rows that fold's labels "
+                           "helped predict); re-run %s", path, source, source)
         return None
     views = read_view_file(path, workspace.labels, workspace.n_folds, len(workspace.train_ids))
     k = mismatched_view(views, np.asarray(oof, dtype=np.float32), np.asarray(workspace.folds))
@@ -379,14 +383,24 @@ def _within(source: str, folders: Sequence[str]) -> bool:
     return any(source == f or source.startswith(f + "/") for f in folders)
 
 
+def _recorded(folder: Path, key: str):
+    """``key`` as the stage in ``folder`` recorded it (``config.json``, or a level 1's ``selection.json``)."""
+    recorded = _config(folder).get(key)
+    if recorded is None and (folder / "selection.json").exists():
+        try:
+            document = json.loads((folder / "selection.json").read_text())
+            recorded = document.get(key) if isinstance(document, dict) else None
+        except (OSError, ValueError):
+            recorded = None
+    return recorded
+
+
 def _recorded_folds(folder: Path) -> int | None:
     """How many folds the stage in ``folder`` was made on, as it recorded it (None when it did not)."""
-    made_on = _config(folder).get("n_folds")
-    if made_on is None and (folder / "selection.json").exists():
-        try:
-            made_on = (json.loads((folder / "selection.json").read_text()).get("nested") or {}).get("folds")
-        except (OSError, ValueError, AttributeError):
-            made_on = None
+    made_on = _recorded(folder, "n_folds")
+    if made_on is None:  # a level 1 records it with its nested selection
+        nested = _recorded(folder, "nested")
+        made_on = nested.get("folds") if isinstance(nested, dict) else None
     return made_on if isinstance(made_on, int) and not isinstance(made_on, bool) else None
 
 

@@ -263,7 +263,7 @@ def _write_outputs(workspace, staging, config, bags, cand_oof, cand_test, per_la
             rows = folds == fold.fold
             level1_oof[rows, j] = views[fold.fold, rows, j]
     selection = {"config": {**asdict(config), "metric": workspace.metric.name}, "per_label": table,
-                 "oof_out_of_fold": fold_subsets is not None}
+                 "oof_out_of_fold": fold_subsets is not None, "views": views is not None}
     if fold_subsets is not None:
         nested = {label: summarise(fold_subsets[label], names) for label in labels}
         selection["nested"] = _nested_document(nested, workspace.n_folds)

@@ -142,7 +142,7 @@ def _fit(workspace: Workspace, config: L2Config, group: str | None) -> L2Result:
         write_json(staging / "config.json", {
             "config": asdict(config), "params": learner.get_params(), "metric": workspace.metric.name,
             "n_folds": workspace.n_folds, "inputs": [level1_source],
-            "input_files": input_files,
+            "input_files": input_files, "views": make_views,
             "features": feature_names(features, workspace.folds),
             "selection_in_folds": features.in_folds, "honesty": honesty,
         })

@@ -125,7 +125,7 @@ def run_stack(workspace, config: StackConfig = StackConfig()) -> StackResult:
             "config": asdict(config), "params": learner.get_params(), "inputs": sources, "input_files": input_files,
             "layer": layer, "metric": metric.name, "n_folds": workspace.n_folds,
             "features": {label: features.names(j) for j, label in enumerate(workspace.labels)},
-            "inputs_without_views": missing, "honesty": honesty,
+            "inputs_without_views": missing, "views": make_views, "honesty": honesty,
         })
         write_json(staging / "scores.json", {"metric": metric.name, "labels": list(workspace.labels),
                                               "pipelines": scores, "optimism": optimism, "honesty": honesty})

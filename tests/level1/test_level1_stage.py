@@ -22,7 +22,8 @@ def test_selection_json_schema_and_level1_matrices(make_store):
     report = run_selection(ws, SelectConfig(method="beam", beam=2, per_label=2, nested=False, objective="fbeta"))
     doc = json.loads((ws.level1_dir / "selection.json").read_text())
     assert doc == load_selection(ws) == report.selection
-    assert set(doc) == {"config", "per_label", "oof_out_of_fold"} and doc["oof_out_of_fold"] is False
+    assert set(doc) == {"config", "per_label", "oof_out_of_fold", "views"} and doc["oof_out_of_fold"] is False
+    assert doc["views"] is False  # not nested: no views written
     assert doc["config"] == {"method": "beam", "beam": 2, "per_label": 2, "bag": "arch+variant", "bag_top": None,
                              "restarts": 20, "seed": 0, "objective": "fbeta", "nested": False, "jobs": None, "group": None,
                              "metric": "f2-samples"}

@@ -171,3 +171,15 @@ def test_a_stage_made_on_other_folds_is_out_of_date(make_level1, caplog):
     ws = Workspace.load(ws.root)
     assert stage_sources(ws) == ["level1"]
     assert "left out level2/ridge: level2/ridge was made on 3 folds; folds.csv now has 4" in caplog.text
+
+
+def test_a_stage_whose_views_are_gone_says_so(make_level1, caplog):
+    ws = make_level1(n_train=90, n_labels=2, k=3)
+    fit_level2(ws, L2Config(learner="ridge", features="all-models"))
+    assert json.loads((ws.root / "level2" / "ridge" / "config.json").read_text())["views"] is True
+    score_stages(ws)
+    assert "is gone" not in caplog.text
+    (ws.root / "level2" / "ridge" / "nested.parquet").unlink()
+    score_stages(ws)
+    assert "level2/ridge/nested.parquet is gone although its stage wrote it" in caplog.text
+    assert caplog.text.count("is gone") == 1  # level 1 (the factory's) recorded no views: nothing to miss
