@@ -92,9 +92,9 @@ def stage_inputs(root: Path | str, source: str) -> list[str]:
     parts = Path(source).parts
     if parts[0] == LEVEL1_DIR:
         return [STORE_NODE]
-    recorded = _config(Path(root) / source).get("inputs")
-    if isinstance(recorded, list) and all(isinstance(s, str) for s in recorded):
-        return list(dict.fromkeys(STORE_NODE if is_candidate(s) else s for s in recorded))
+    inputs = recorded(Path(root) / source, "inputs")
+    if isinstance(inputs, list) and all(isinstance(s, str) for s in inputs):
+        return list(dict.fromkeys(STORE_NODE if is_candidate(s) else s for s in inputs))
     if parts[0] == LEVEL2_DIR and len(parts) == 2:  # written before level 2 recorded its inputs
         _, _, group = parts[1].partition(GROUP_SEPARATOR)
         return [f"{LEVEL1_DIR}/{group}" if group else LEVEL1_DIR]
@@ -224,10 +224,10 @@ def stale_inputs(workspace, source: str) -> list[str]:
         made_on = _recorded_folds(Path(workspace.root) / stage)
         if made_on is not None and made_on != workspace.n_folds:
             reasons.append(f"{stage} was made on {made_on} folds; folds.csv now has {workspace.n_folds}")
-        recorded = _config(Path(workspace.root) / stage).get("input_files")
-        if not isinstance(recorded, dict):
+        fingerprints = recorded(Path(workspace.root) / stage, "input_files")
+        if not isinstance(fingerprints, dict):
             continue  # written before stages recorded their inputs' fingerprints
-        for name, files in recorded.items():
+        for name, files in fingerprints.items():
             now = _fingerprint(workspace, name, list(files)) if isinstance(files, dict) else files
             if now != files:
                 changed = sorted(f for f, h in now.items() if files.get(f) != h)
@@ -303,7 +303,7 @@ def stage_views(workspace, source: str, oof: np.ndarray) -> np.ndarray | None:
 
     path = Path(workspace.root) / source / STAGE_NESTED_FILE
     if not path.exists():
-        if _recorded(path.parent, "views") is True:
+        if recorded(path.parent, "views") is True:
             logger.warning("%s is gone although its stage wrote it: %s is scored, and feeds the layer above, with "
                            "its OOF in place of its views (each fold's decisions fitted on rows that fold's labels "
                            "helped predict); re-run %s", path, source, source)
@@ -383,30 +383,23 @@ def _within(source: str, folders: Sequence[str]) -> bool:
     return any(source == f or source.startswith(f + "/") for f in folders)
 
 
-def _recorded(folder: Path, key: str):
-    """``key`` as the stage in ``folder`` recorded it (``config.json``, or a level 1's ``selection.json``)."""
-    recorded = _config(folder).get(key)
-    if recorded is None and (folder / "selection.json").exists():
+def recorded(folder: Path, key: str):
+    """``key`` as the stage in ``folder`` recorded it (``config.json``, or a level 1's ``selection.json``); None
+    when absent or unreadable (a command that needs the file whole reads it with :func:`read_stage_json`)."""
+    for name in ("config.json", "selection.json"):
         try:
-            document = json.loads((folder / "selection.json").read_text())
-            recorded = document.get(key) if isinstance(document, dict) else None
+            document = json.loads((folder / name).read_text())
         except (OSError, ValueError):
-            recorded = None
-    return recorded
+            continue
+        if isinstance(document, dict) and document.get(key) is not None:
+            return document[key]
+    return None
 
 
 def _recorded_folds(folder: Path) -> int | None:
     """How many folds the stage in ``folder`` was made on, as it recorded it (None when it did not)."""
-    made_on = _recorded(folder, "n_folds")
+    made_on = recorded(folder, "n_folds")
     if made_on is None:  # a level 1 records it with its nested selection
-        nested = _recorded(folder, "nested")
+        nested = recorded(folder, "nested")
         made_on = nested.get("folds") if isinstance(nested, dict) else None
     return made_on if isinstance(made_on, int) and not isinstance(made_on, bool) else None
-
-
-def _config(folder: Path) -> dict:
-    try:
-        document = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return document if isinstance(document, dict) else {}

@@ -110,12 +110,12 @@ class Workspace:
             raise
         (root / cfg.CONFIG_FILE).write_text(to_toml(asdict(config)))
         y = workspace.y
-        constant = [label for j, label in enumerate(workspace.labels) if y[:, j].min() == y[:, j].max()]
+        constant = {label: "positive" if y[0, j] else "negative" for j, label in enumerate(workspace.labels)
+                    if y[:, j].min() == y[:, j].max()}
         if constant:
             log.warning("labels %s are %s on every train row: no model can learn them, their F-beta is the same for "
                         "every model (and 'prune' finds no model below the others there)", ", ".join(constant),
-                        "/".join(sorted({"positive" if y[0, workspace.labels.index(c)] else "negative"
-                                         for c in constant})))
+                        "/".join(sorted(set(constant.values()))))
         return workspace
 
     # ----- paths ----------------------------------------------------------

@@ -269,10 +269,14 @@ class Store:
     def _file_intact(self, path, n_rows: int) -> bool:
         """True when ``path`` is a readable matrix of ``n_rows`` rows with every label (its footer is read)."""
         try:
-            metadata = pq.read_metadata(path)
+            with self._open(path) as f:
+                metadata = pq.read_metadata(f)
             return metadata.num_rows == n_rows and set(self.labels) <= set(metadata.schema.names)
         except (pa.ArrowException, OSError):
             return False
+
+    def _open(self, path):
+        return open(path, "rb")
 
     # ----- internals --------------------------------------------------------
     def _connect(self, create: bool = False) -> sqlite3.Connection:

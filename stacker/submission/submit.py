@@ -18,7 +18,7 @@ import numpy as np
 from stacker.config import LEVEL1_DIR, SubmitConfig
 from stacker.data import Workspace
 from stacker.data.stages import (
-    GROUP_SEPARATOR, read_stage_json, read_stage_outputs, recorded_optimism, stage_inputs, stage_layer,
+    GROUP_SEPARATOR, read_stage_json, read_stage_outputs, recorded, recorded_optimism, stage_inputs, stage_layer,
     stale_inputs, upstream_stages,
 )
 from stacker.decide import list_rules
@@ -142,15 +142,10 @@ def stage_honesty(workspace: Workspace, source: str) -> str:
     """How honest ``source``'s CV score is, as its stage recorded it (``config.json`` ``honesty``; a level 1:
     from whether its selection was nested); the level-2 statement for a stage that recorded none."""
     folder = workspace.root / source
-    if (folder / "config.json").exists():
-        recorded = read_stage_json(folder / "config.json", f"re-run the stage that wrote {source}").get("honesty")
-        if isinstance(recorded, str) and recorded:
-            return recorded
-    if (folder / "selection.json").exists():
-        nested = read_stage_json(folder / "selection.json", "rerun 'stacker select'").get("oof_out_of_fold")
-        if isinstance(nested, bool):
-            return LEVEL1_HONESTY[nested]
-    return HONESTY
+    honesty, nested = recorded(folder, "honesty"), recorded(folder, "oof_out_of_fold")
+    if isinstance(honesty, str) and honesty:
+        return honesty
+    return LEVEL1_HONESTY[nested] if isinstance(nested, bool) else HONESTY
 
 
 def level1_sources(root: Path, source: str) -> list[str]:
